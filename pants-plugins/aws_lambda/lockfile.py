@@ -1,0 +1,259 @@
+"""`generate-lockfiles` that respects the Lambda platforms of each resolve.
+
+A resolve that lambdas use is locked with `pex3 lock create --style=strict` and one generated
+complete platform per (runtime, architecture) those lambdas target. Pex then writes one locked
+resolve per platform, each at the newest versions that have wheels for that platform: for
+example numpy 2.2 for python3.11 on glibc 2.26 and numpy 2.5 for python3.12 on glibc 2.34.
+Resolves without lambdas are handed to the Python backend's universal lock as before.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from pants.backend.python.goals.lockfile import GeneratePythonLockfile
+from pants.backend.python.goals.lockfile import (
+    _setup_pip_args_and_constraints_file as setup_pip_args_and_constraints_file,
+)
+from pants.backend.python.pip_requirement import PipRequirement
+from pants.backend.python.subsystems.setup import PythonSetup
+from pants.backend.python.target_types import (
+    PythonRequirementResolveField,
+    PythonRequirementsField,
+    PythonResolveField,
+)
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
+from pants.backend.python.util_rules.lockfile_metadata import PythonLockfileMetadata
+from pants.backend.python.util_rules.pex import CompletePlatforms
+from pants.backend.python.util_rules.pex_cli import PexCliProcess
+from pants.backend.python.util_rules.pex_requirements import PexRequirements
+from pants.core.goals.generate_lockfiles import (
+    GenerateLockfile,
+    GenerateLockfileResult,
+    GenerateLockfilesSubsystem,
+    KnownUserResolveNames,
+    KnownUserResolveNamesRequest,
+    RequestedUserResolveNames,
+    UserGenerateLockfiles,
+    WrappedGenerateLockfile,
+)
+from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent, MergeDigests
+from pants.engine.process import FallibleProcessResult, ProcessCacheScope
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.target import AllTargets
+from pants.engine.unions import UnionRule
+from pants.util.docutil import bin_name
+from pants.util.logging import LogLevel
+from pants.util.ordered_set import FrozenOrderedSet
+from pants.util.strutil import softwrap
+
+from aws_lambda import platform_rules
+from aws_lambda.lock_errors import describe_lock_failure
+from aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
+from aws_lambda.target_types import LambdaArchitectureField, LambdaHandlerField, LambdaRuntimeField
+
+
+class LambdaLockfileConfigError(Exception):
+    pass
+
+
+class LambdaLockfileGenerationError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class GenerateLambdaLockfile(GenerateLockfile):
+    requirements: FrozenOrderedSet[str]
+    interpreter_constraints: InterpreterConstraints
+    platforms: tuple[LambdaPlatform, ...]
+
+
+@rule
+def wrap_lambda_lockfile_request(request: GenerateLambdaLockfile) -> WrappedGenerateLockfile:
+    return WrappedGenerateLockfile(request)
+
+
+class KnownLambdaAwareResolveNamesRequest(KnownUserResolveNamesRequest):
+    pass
+
+
+class RequestedLambdaAwareResolveNames(RequestedUserResolveNames):
+    pass
+
+
+@rule
+def determine_lambda_aware_resolves(
+    _: KnownLambdaAwareResolveNamesRequest, python_setup: PythonSetup
+) -> KnownUserResolveNames:
+    if python_setup.resolves_generate_lockfiles:
+        raise LambdaLockfileConfigError(
+            softwrap(
+                """
+                The aws_lambda backend generates the lockfiles of `[python].resolves` itself, so
+                that each one has wheels for every Lambda runtime and architecture it is used
+                for. Set `[python].resolves_generate_lockfiles = false` in pants.toml to hand
+                lockfile generation over to it.
+                """
+            )
+        )
+    # Claiming the names under the Python backend's option keeps them one resolve each.
+    return KnownUserResolveNames(
+        names=tuple(python_setup.resolves.keys()),
+        option_name="[python].resolves",
+        requested_resolve_names_cls=RequestedLambdaAwareResolveNames,
+    )
+
+
+@rule
+async def setup_lambda_aware_lockfile_requests(
+    requested: RequestedLambdaAwareResolveNames, all_targets: AllTargets, python_setup: PythonSetup
+) -> UserGenerateLockfiles:
+    requirement_fields = defaultdict(set)
+    lambda_targets = []
+    for tgt in all_targets:
+        if tgt.has_fields((PythonRequirementResolveField, PythonRequirementsField)):
+            resolve = tgt[PythonRequirementResolveField].normalized_value(python_setup)
+            requirement_fields[resolve].add(tgt[PythonRequirementsField])
+        elif tgt.has_fields((LambdaHandlerField, PythonResolveField)):
+            lambda_targets.append(tgt)
+
+    platforms = await MultiGet(
+        Get(
+            LambdaPlatform,
+            LambdaPlatformRequest(
+                tgt[LambdaRuntimeField].value,
+                tgt[LambdaArchitectureField].value,
+                f"the target {tgt.address}",
+            ),
+        )
+        for tgt in lambda_targets
+    )
+    resolve_platforms = defaultdict(set)
+    for tgt, platform in zip(lambda_targets, platforms):
+        resolve_platforms[tgt[PythonResolveField].normalized_value(python_setup)].add(platform)
+
+    def request_for(resolve: str) -> GenerateLockfile:
+        requirements = PexRequirements.req_strings_from_requirement_fields(
+            requirement_fields[resolve]
+        )
+        interpreter_constraints = InterpreterConstraints(
+            python_setup.resolves_to_interpreter_constraints.get(
+                resolve, python_setup.interpreter_constraints
+            )
+        )
+        lockfile_dest = python_setup.resolves[resolve]
+        if not resolve_platforms[resolve]:
+            return GeneratePythonLockfile(
+                requirements=requirements,
+                interpreter_constraints=interpreter_constraints,
+                resolve_name=resolve,
+                lockfile_dest=lockfile_dest,
+                diff=False,
+            )
+        return GenerateLambdaLockfile(
+            requirements=requirements,
+            interpreter_constraints=interpreter_constraints,
+            platforms=tuple(sorted(resolve_platforms[resolve], key=str)),
+            resolve_name=resolve,
+            lockfile_dest=lockfile_dest,
+            diff=False,
+        )
+
+    return UserGenerateLockfiles(request_for(resolve) for resolve in requested)
+
+
+@rule(desc="Generate Lambda platform lockfile", level=LogLevel.DEBUG)
+async def generate_lambda_lockfile(
+    request: GenerateLambdaLockfile,
+    generate_lockfiles_subsystem: GenerateLockfilesSubsystem,
+    python_setup: PythonSetup,
+) -> GenerateLockfileResult:
+    pip_setup = await setup_pip_args_and_constraints_file(request.resolve_name)
+    complete_platforms = await MultiGet(
+        Get(CompletePlatforms, LambdaPlatform, platform) for platform in request.platforms
+    )
+    input_digest = await Get(
+        Digest, MergeDigests([pip_setup.digest, *(cp.digest for cp in complete_platforms)])
+    )
+    platform_args = [arg for cp in complete_platforms for arg in cp.generate_pex_arg_list()]
+    result = await Get(
+        FallibleProcessResult,
+        PexCliProcess(
+            subcommand=("lock", "create"),
+            extra_args=(
+                "--output=lock.json",
+                "--no-emit-warnings",
+                # One locked resolve per Lambda platform, each at the newest versions it allows.
+                "--style=strict",
+                # Lambda runs wheels only.
+                "--no-build",
+                "--pip-version",
+                python_setup.pip_version.value,
+                "--resolver-version",
+                "pip-2020-resolver",
+                "--indent=2",
+                *pip_setup.args,
+                *platform_args,
+                *request.requirements,
+            ),
+            additional_input_digest=input_digest,
+            output_files=("lock.json",),
+            description=(
+                f"Generate lockfile for {request.resolve_name} for "
+                + ", ".join(str(platform) for platform in request.platforms)
+            ),
+            # As for the Python backend: always lock against the index as it is now.
+            cache_scope=ProcessCacheScope.PER_SESSION,
+        ),
+    )
+    if result.exit_code != 0:
+        raise LambdaLockfileGenerationError(
+            describe_lock_failure(
+                resolve=request.resolve_name,
+                stderr=result.stderr.decode(errors="replace"),
+                platforms={platform.most_specific_tag: str(platform) for platform in request.platforms},
+            )
+        )
+
+    lock_contents = await Get(DigestContents, Digest, result.output_digest)
+    metadata = PythonLockfileMetadata.new(
+        valid_for_interpreter_constraints=request.interpreter_constraints,
+        requirements={
+            PipRequirement.parse(
+                requirement,
+                description_of_origin=(
+                    f"the lockfile {request.lockfile_dest} for the resolve {request.resolve_name}"
+                ),
+            )
+            for requirement in request.requirements
+        },
+        manylinux=pip_setup.resolve_config.manylinux,
+        requirement_constraints=(
+            set(pip_setup.resolve_config.constraints_file.constraints)
+            if pip_setup.resolve_config.constraints_file
+            else set()
+        ),
+        only_binary=set(pip_setup.resolve_config.only_binary),
+        no_binary=set(pip_setup.resolve_config.no_binary),
+    )
+    lockfile = metadata.add_header_to_lockfile(
+        lock_contents[0].content,
+        regenerate_command=(
+            generate_lockfiles_subsystem.custom_command
+            or f"{bin_name()} generate-lockfiles --resolve={request.resolve_name}"
+        ),
+        delimeter="//",
+    )
+    digest = await Get(Digest, CreateDigest([FileContent(request.lockfile_dest, lockfile)]))
+    return GenerateLockfileResult(digest, request.resolve_name, request.lockfile_dest, diff=None)
+
+
+def rules():
+    return (
+        *collect_rules(),
+        *platform_rules.rules(),
+        UnionRule(GenerateLockfile, GenerateLambdaLockfile),
+        UnionRule(KnownUserResolveNamesRequest, KnownLambdaAwareResolveNamesRequest),
+        UnionRule(RequestedUserResolveNames, RequestedLambdaAwareResolveNames),
+    )

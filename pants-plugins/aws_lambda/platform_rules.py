@@ -1,0 +1,83 @@
+"""Turn a target's `runtime` and `architecture` into the PEX complete platform to build for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from pants.backend.python.util_rules.pex import CompletePlatforms
+from pants.engine.fs import CreateDigest, Digest, FileContent
+from pants.engine.rules import Get, collect_rules, rule
+
+from aws_lambda.runtimes import (
+    Architecture,
+    LambdaRuntime,
+    UnknownArchitectureError,
+    UnknownRuntimeError,
+    architecture_for,
+    compatible_tags,
+    complete_platform_json,
+    runtime_for,
+)
+from aws_lambda.subsystem import LambdaSubsystem
+
+
+class InvalidLambdaPlatformError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class LambdaPlatform:
+    """One (runtime, architecture) pair that Lambda runs code on."""
+
+    runtime: LambdaRuntime
+    architecture: Architecture
+
+    def __str__(self) -> str:
+        return f"{self.runtime.name} {self.architecture.lambda_name}"
+
+    @property
+    def most_specific_tag(self) -> str:
+        """The tag Pex names this platform by, e.g. `cp311-cp311-manylinux_2_26_x86_64`."""
+        return compatible_tags(self.runtime, self.architecture)[0]
+
+    @property
+    def complete_platform_path(self) -> str:
+        return f"__lambda_platforms/{self.runtime.name}-{self.architecture.lambda_name}.json"
+
+
+@dataclass(frozen=True)
+class LambdaPlatformRequest:
+    """A raw `runtime` and `architecture`; `None` means the `[lambda]` default."""
+
+    runtime: Optional[str]
+    architecture: Optional[str]
+    description_of_origin: str
+
+
+@rule
+async def resolve_lambda_platform(
+    request: LambdaPlatformRequest, lambda_subsystem: LambdaSubsystem
+) -> LambdaPlatform:
+    runtime_name = request.runtime or lambda_subsystem.runtime
+    architecture_name = request.architecture or lambda_subsystem.architecture
+    try:
+        return LambdaPlatform(runtime_for(runtime_name), architecture_for(architecture_name))
+    except (UnknownRuntimeError, UnknownArchitectureError) as e:
+        raise InvalidLambdaPlatformError(
+            f"Invalid Lambda platform for {request.description_of_origin}: {e} "
+            "Set `runtime` and `architecture` on the target, or fix the defaults "
+            "`[lambda].runtime` and `[lambda].architecture` in pants.toml."
+        ) from e
+
+
+@rule
+async def generate_complete_platform(platform: LambdaPlatform) -> CompletePlatforms:
+    path = platform.complete_platform_path
+    content = complete_platform_json(platform.runtime, platform.architecture).encode()
+    digest = await Get(Digest, CreateDigest([FileContent(path, content)]))
+    return CompletePlatforms([path], digest=digest)
+
+
+def rules():
+    return (*collect_rules(), *LambdaSubsystem.rules())

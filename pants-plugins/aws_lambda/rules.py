@@ -1,0 +1,138 @@
+"""`package` for `lambda_function`: a platform-correct, reproducible Lambda zip."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pants.backend.python.target_types import PexLayout
+from pants.backend.python.util_rules import pex_from_targets, pex_venv
+from pants.backend.python.util_rules.pex import CompletePlatforms, Pex
+from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsRequest
+from pants.backend.python.util_rules.pex_venv import PexVenv, PexVenvLayout, PexVenvRequest
+from pants.core.goals.package import (
+    BuiltPackage,
+    BuiltPackageArtifact,
+    OutputPathField,
+    PackageFieldSet,
+)
+from pants.engine.addresses import UnparsedAddressInputs
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.unions import UnionRule
+from pants.util.logging import LogLevel
+
+from aws_lambda import handler_rules, platform_rules, zip_rules
+from aws_lambda.handler_rules import ResolvedLambdaHandler, ValidateLambdaHandlerRequest
+from aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
+from aws_lambda.target_types import (
+    LambdaArchitectureField,
+    LambdaCompletePlatformsField,
+    LambdaHandlerField,
+    LambdaRuntimeField,
+)
+from aws_lambda.zip_rules import BuildLambdaZipRequest, LambdaZip
+
+_PEX_ARGS = (
+    # Lambda runs wheels only: never build an sdist for a platform we are not on.
+    "--no-build",
+)
+
+
+@dataclass(frozen=True)
+class LambdaFunctionFieldSet(PackageFieldSet):
+    required_fields = (LambdaHandlerField,)
+
+    handler: LambdaHandlerField
+    runtime: LambdaRuntimeField
+    architecture: LambdaArchitectureField
+    complete_platforms: LambdaCompletePlatformsField
+    output_path: OutputPathField
+
+
+def _format_size(num_bytes: int) -> str:
+    size = float(num_bytes)
+    for unit in ("B", "KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.1f} {unit}" if unit != "B" else f"{num_bytes} B"
+        size /= 1024
+    return f"{size:.1f} GiB"
+
+
+@rule(desc="Package AWS Lambda function", level=LogLevel.DEBUG)
+async def package_lambda_function(field_set: LambdaFunctionFieldSet) -> BuiltPackage:
+    platform, handler = await MultiGet(
+        Get(
+            LambdaPlatform,
+            LambdaPlatformRequest(
+                field_set.runtime.value,
+                field_set.architecture.value,
+                f"the target {field_set.address}",
+            ),
+        ),
+        Get(ResolvedLambdaHandler, ValidateLambdaHandlerRequest(field_set.address, field_set.handler)),
+    )
+    if field_set.complete_platforms.value:
+        complete_platforms = await Get(
+            CompletePlatforms,
+            UnparsedAddressInputs,
+            field_set.complete_platforms.to_unparsed_address_inputs(),
+        )
+    else:
+        complete_platforms = await Get(CompletePlatforms, LambdaPlatform, platform)
+
+    pex = await Get(
+        Pex,
+        PexFromTargetsRequest(
+            addresses=[field_set.address],
+            internal_only=False,
+            output_filename="lambda.pex",
+            layout=PexLayout.PACKED,
+            complete_platforms=complete_platforms,
+            additional_args=_PEX_ARGS,
+            additional_lockfile_args=_PEX_ARGS,
+            warn_for_transitive_files_targets=True,
+            description=f"Resolving {field_set.address} for {platform}",
+        ),
+    )
+    venv = await Get(
+        PexVenv,
+        PexVenvRequest(
+            pex=pex,
+            layout=PexVenvLayout.FLAT,
+            output_path=Path("lambda"),
+            complete_platforms=complete_platforms,
+            description=f"Installing {field_set.address} for {platform}",
+        ),
+    )
+    output_file = field_set.output_path.value_or_default(file_ending="zip")
+    lambda_zip = await Get(
+        LambdaZip,
+        BuildLambdaZipRequest(
+            digest=venv.digest,
+            source_dir=str(venv.path),
+            output_file=output_file,
+            description=f"Zipping {field_set.address}",
+        ),
+    )
+    artifact = BuiltPackageArtifact(
+        output_file,
+        extra_log_lines=(
+            f"    Handler: {handler.aws_handler}",
+            f"    Runtime: {platform.runtime.name} ({platform.architecture.lambda_name})",
+            f"    Size: {_format_size(lambda_zip.zipped_size)} zipped, "
+            f"{_format_size(lambda_zip.unzipped_size)} unzipped, {lambda_zip.file_count} files",
+        ),
+    )
+    return BuiltPackage(digest=lambda_zip.digest, artifacts=(artifact,))
+
+
+def rules():
+    return (
+        *collect_rules(),
+        *handler_rules.rules(),
+        *platform_rules.rules(),
+        *zip_rules.rules(),
+        *pex_from_targets.rules(),
+        *pex_venv.rules(),
+        UnionRule(PackageFieldSet, LambdaFunctionFieldSet),
+    )

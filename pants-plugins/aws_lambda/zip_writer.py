@@ -1,0 +1,169 @@
+"""Write byte-for-byte reproducible zip files for AWS Lambda.
+
+Runnable as a script (stdlib only, no sibling imports), e.g. in a Pants sandbox:
+
+    python zip_writer.py --output out.zip --root DIR [--prefix python/]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import stat
+import sys
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+from typing import Optional
+
+FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+COMPRESS_LEVEL = 9
+DIRECTORY_MODE = 0o755
+EXECUTABLE_FILE_MODE = 0o755
+REGULAR_FILE_MODE = 0o644
+_UNIX_CREATE_SYSTEM = 3
+_MSDOS_DIRECTORY_FLAG = 0x10
+_ANY_EXECUTE_BITS = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+
+
+class ZipWriterError(ValueError):
+    """Raised when the input tree or the arguments cannot be zipped."""
+
+
+@dataclass(frozen=True)
+class ZipSummary:
+    """What went into a written zip."""
+
+    file_count: int
+    uncompressed_bytes: int
+    zip_bytes: int
+
+
+@dataclass(frozen=True)
+class _Entry:
+    archive_path: str
+    source: Optional[Path]  # None for directories.
+    mode: int
+
+
+def write_reproducible_zip(root: Path | str, output: Path | str, prefix: str = "") -> ZipSummary:
+    """Zip the tree under `root` into `output`, optionally under the archive folder `prefix`.
+
+    Symlinks to files are stored as regular files holding the target's content; symlinks to
+    directories are rejected. `output` is replaced atomically and never left partially written.
+    """
+    root, output = Path(root), Path(output)
+    if not root.is_dir():
+        raise ZipWriterError(f"Zip root {str(root)!r} is not a directory. Pass an existing one.")
+    if not output.parent.is_dir():
+        raise ZipWriterError(
+            f"Output folder {str(output.parent)!r} does not exist. Create it before writing."
+        )
+    if output.resolve().is_relative_to(root.resolve()):
+        raise ZipWriterError(
+            f"Output {str(output)!r} is inside the zip root {str(root)!r}. "
+            "Write the zip outside the directory being zipped."
+        )
+    entries = sorted(
+        (*_prefix_entries(prefix), *_tree_entries(root, _normalize_prefix(prefix))),
+        key=lambda entry: entry.archive_path,
+    )
+    fd, temp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as temp_file, zipfile.ZipFile(temp_file, "w") as archive:
+            uncompressed_bytes = sum(_write_entry(archive, entry) for entry in entries)
+        os.chmod(temp_name, REGULAR_FILE_MODE)
+        os.replace(temp_name, output)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return ZipSummary(
+        file_count=sum(1 for entry in entries if entry.source is not None),
+        uncompressed_bytes=uncompressed_bytes,
+        zip_bytes=output.stat().st_size,
+    )
+
+
+def _normalize_prefix(prefix: str) -> str:
+    parts = PurePosixPath(prefix).parts
+    if PurePosixPath(prefix).is_absolute() or any(part == ".." for part in parts):
+        raise ZipWriterError(
+            f"Archive prefix {prefix!r} must be a relative folder without '..', e.g. 'python/'."
+        )
+    return "".join(f"{part}/" for part in parts if part != ".")
+
+
+def _prefix_entries(prefix: str) -> tuple[_Entry, ...]:
+    folders = _normalize_prefix(prefix).split("/")[:-1]
+    return tuple(
+        _Entry("/".join(folders[: depth + 1]) + "/", None, DIRECTORY_MODE)
+        for depth in range(len(folders))
+    )
+
+
+def _tree_entries(directory: Path, archive_prefix: str) -> list[_Entry]:
+    entries = []
+    with os.scandir(directory) as scanned:
+        children = list(scanned)
+    for child in children:
+        path = Path(child.path)
+        archive_path = archive_prefix + child.name
+        if child.is_dir(follow_symlinks=False):
+            entries.append(_Entry(f"{archive_path}/", None, DIRECTORY_MODE))
+            entries.extend(_tree_entries(path, f"{archive_path}/"))
+        elif child.is_file(follow_symlinks=True):
+            executable = child.stat(follow_symlinks=True).st_mode & _ANY_EXECUTE_BITS
+            mode = EXECUTABLE_FILE_MODE if executable else REGULAR_FILE_MODE
+            entries.append(_Entry(archive_path, path, mode))
+        elif child.is_symlink() and path.is_dir():
+            raise ZipWriterError(
+                f"{str(path)!r} is a symlink to a directory, which is not followed. "
+                "Copy the directory into the tree instead."
+            )
+        elif child.is_symlink():
+            raise ZipWriterError(
+                f"{str(path)!r} is a dangling symlink to {os.readlink(path)!r}. "
+                "Remove it or point it at an existing file."
+            )
+        else:
+            raise ZipWriterError(
+                f"{str(path)!r} is neither a regular file nor a directory. Remove it from the tree."
+            )
+    return entries
+
+
+def _write_entry(archive: zipfile.ZipFile, entry: _Entry) -> int:
+    """Write one entry and return its uncompressed size."""
+    info = zipfile.ZipInfo(entry.archive_path, date_time=FIXED_DATE_TIME)
+    info.create_system = _UNIX_CREATE_SYSTEM
+    if entry.source is None:
+        info.external_attr = (stat.S_IFDIR | entry.mode) << 16 | _MSDOS_DIRECTORY_FLAG
+        archive.writestr(info, b"", compress_type=zipfile.ZIP_STORED)
+        return 0
+    info.external_attr = (stat.S_IFREG | entry.mode) << 16
+    data = entry.source.read_bytes()
+    archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
+    return len(data)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command line entry point; prints a JSON summary to stdout."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", required=True, help="Path of the zip file to write.")
+    parser.add_argument("--root", required=True, help="Directory whose contents are zipped.")
+    parser.add_argument("--prefix", default="", help="Archive folder to put everything under.")
+    args = parser.parse_args(argv)
+    try:
+        summary = write_reproducible_zip(args.root, args.output, args.prefix)
+    except ZipWriterError as error:
+        print(f"zip_writer: error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(asdict(summary), sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from aws_lambda import zip_writer
+from aws_lambda.zip_writer import ZipSummary, ZipWriterError, main, write_reproducible_zip
+
+TREE = {
+    "handler.py": (b"def handler(event, context):\n    return event\n", 0o644),
+    "pkg/__init__.py": (b"", 0o644),
+    "pkg/data.json": (b'{"answer": 42}\n' * 100, 0o600),
+    "pkg/sub/tool.sh": (b"#!/bin/sh\necho hi\n", 0o744),
+    "bin/run": (b"#!/bin/sh\nexec python handler.py\n", 0o700),
+}
+
+
+def make_tree(root: Path, paths: list[str], *, umask: int, mtime: int) -> Path:
+    previous_umask = os.umask(umask)
+    try:
+        for relpath in paths:
+            content, mode = TREE[relpath]
+            path = root / relpath
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            path.chmod(mode & ~umask)
+    finally:
+        os.umask(previous_umask)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in (*dirnames, *filenames):
+            os.utime(Path(dirpath, name), (mtime, mtime))
+    return root
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    return make_tree(tmp_path / "tree", list(TREE), umask=0o022, mtime=1_700_000_000)
+
+
+def zip_modes(archive_path: Path) -> dict[str, int]:
+    with zipfile.ZipFile(archive_path) as archive:
+        return {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+
+
+def test_builds_are_byte_for_byte_identical(tmp_path: Path) -> None:
+    first = make_tree(tmp_path / "a", list(TREE), umask=0o022, mtime=1_600_000_000)
+    second = make_tree(tmp_path / "b", list(reversed(TREE)), umask=0o077, mtime=1_700_000_000)
+    write_reproducible_zip(first, tmp_path / "first.zip")
+    write_reproducible_zip(second, tmp_path / "second.zip")
+    assert (tmp_path / "first.zip").read_bytes() == (tmp_path / "second.zip").read_bytes()
+
+
+def test_entries_are_sorted_with_directories(tree: Path, tmp_path: Path) -> None:
+    write_reproducible_zip(tree, tmp_path / "out.zip")
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        names = archive.namelist()
+        infos = archive.infolist()
+    assert names == [
+        "bin/",
+        "bin/run",
+        "handler.py",
+        "pkg/",
+        "pkg/__init__.py",
+        "pkg/data.json",
+        "pkg/sub/",
+        "pkg/sub/tool.sh",
+    ]
+    for info in infos:
+        assert info.date_time == (1980, 1, 1, 0, 0, 0)
+        assert info.create_system == 3
+        expected = zipfile.ZIP_STORED if info.is_dir() else zipfile.ZIP_DEFLATED
+        assert info.compress_type == expected
+
+
+def test_modes_are_normalized(tree: Path, tmp_path: Path) -> None:
+    (tree / "pkg" / "sub").chmod(0o700)
+    write_reproducible_zip(tree, tmp_path / "out.zip")
+    assert zip_modes(tmp_path / "out.zip") == {
+        "bin/": stat.S_IFDIR | 0o755,
+        "bin/run": stat.S_IFREG | 0o755,
+        "handler.py": stat.S_IFREG | 0o644,
+        "pkg/": stat.S_IFDIR | 0o755,
+        "pkg/__init__.py": stat.S_IFREG | 0o644,
+        "pkg/data.json": stat.S_IFREG | 0o644,
+        "pkg/sub/": stat.S_IFDIR | 0o755,
+        "pkg/sub/tool.sh": stat.S_IFREG | 0o755,
+    }
+
+
+def test_extracted_contents_match(tree: Path, tmp_path: Path) -> None:
+    write_reproducible_zip(tree, tmp_path / "out.zip")
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        assert archive.testzip() is None
+        for relpath, (content, _) in TREE.items():
+            assert archive.read(relpath) == content
+
+
+@pytest.mark.parametrize(
+    "prefix, expected_folders",
+    [("python/", ["python/"]), ("python", ["python/"]), ("a/b", ["a/", "a/b/"]), ("", [])],
+)
+def test_prefix(tree: Path, tmp_path: Path, prefix: str, expected_folders: list[str]) -> None:
+    write_reproducible_zip(tree, tmp_path / "out.zip", prefix=prefix)
+    names = list(zip_modes(tmp_path / "out.zip"))
+    archive_prefix = expected_folders[-1] if expected_folders else ""
+    assert names[: len(expected_folders)] == expected_folders
+    assert f"{archive_prefix}handler.py" in names
+    assert f"{archive_prefix}pkg/sub/tool.sh" in names
+    assert all(name.startswith(archive_prefix) for name in names[len(expected_folders) :])
+
+
+@pytest.mark.parametrize("prefix", ["../python", "/python", "python/../.."])
+def test_invalid_prefix(tree: Path, tmp_path: Path, prefix: str) -> None:
+    with pytest.raises(ZipWriterError, match="python/"):
+        write_reproducible_zip(tree, tmp_path / "out.zip", prefix=prefix)
+    assert list(tmp_path.iterdir()) == [tree]
+
+
+def test_summary(tree: Path, tmp_path: Path) -> None:
+    summary = write_reproducible_zip(tree, tmp_path / "out.zip")
+    assert summary == ZipSummary(
+        file_count=len(TREE),
+        uncompressed_bytes=sum(len(content) for content, _ in TREE.values()),
+        zip_bytes=(tmp_path / "out.zip").stat().st_size,
+    )
+
+
+def test_failure_leaves_no_output_or_temp_file(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output_dir = tmp_path / "dist"
+    output_dir.mkdir()
+    real_write_entry = zip_writer._write_entry
+    written = []
+
+    def failing_write_entry(archive: zipfile.ZipFile, entry: zip_writer._Entry) -> int:
+        if len(written) == 3:
+            raise OSError("disk full")
+        written.append(entry)
+        return real_write_entry(archive, entry)
+
+    monkeypatch.setattr(zip_writer, "_write_entry", failing_write_entry)
+    with pytest.raises(OSError, match="disk full"):
+        write_reproducible_zip(tree, output_dir / "out.zip")
+    assert list(output_dir.iterdir()) == []
+
+
+def test_failure_keeps_previous_output(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = tmp_path / "out.zip"
+    output.write_bytes(b"previous")
+
+    def failing_read_bytes(self: Path) -> bytes:
+        raise PermissionError(f"cannot read {self}")
+
+    monkeypatch.setattr(Path, "read_bytes", failing_read_bytes)
+    with pytest.raises(PermissionError):
+        write_reproducible_zip(tree, output)
+    monkeypatch.undo()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.zip", "tree"]
+    assert output.read_bytes() == b"previous"
+
+
+def test_output_replaces_existing_file(tree: Path, tmp_path: Path) -> None:
+    output = tmp_path / "out.zip"
+    output.write_bytes(b"stale")
+    write_reproducible_zip(tree, output)
+    assert zipfile.is_zipfile(output)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o644
+
+
+def test_file_symlink_is_stored_as_regular_file(tree: Path, tmp_path: Path) -> None:
+    (tree / "link.sh").symlink_to(tree / "pkg" / "sub" / "tool.sh")
+    write_reproducible_zip(tree, tmp_path / "out.zip")
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        assert archive.read("link.sh") == TREE["pkg/sub/tool.sh"][0]
+    assert zip_modes(tmp_path / "out.zip")["link.sh"] == stat.S_IFREG | 0o755
+
+
+def test_directory_symlink_is_rejected(tree: Path, tmp_path: Path) -> None:
+    (tree / "linked_pkg").symlink_to(tree / "pkg", target_is_directory=True)
+    with pytest.raises(ZipWriterError, match=r"linked_pkg.*symlink to a directory"):
+        write_reproducible_zip(tree, tmp_path / "out.zip")
+    assert not (tmp_path / "out.zip").exists()
+
+
+def test_dangling_symlink_is_rejected(tree: Path, tmp_path: Path) -> None:
+    (tree / "gone.py").symlink_to(tree / "missing.py")
+    with pytest.raises(ZipWriterError, match=r"gone\.py.*dangling symlink.*missing\.py"):
+        write_reproducible_zip(tree, tmp_path / "out.zip")
+
+
+def test_output_inside_root_is_rejected(tree: Path) -> None:
+    with pytest.raises(ZipWriterError, match="inside the zip root"):
+        write_reproducible_zip(tree, tree / "out.zip")
+    assert not (tree / "out.zip").exists()
+
+
+def test_missing_root_and_output_folder_are_rejected(tree: Path, tmp_path: Path) -> None:
+    with pytest.raises(ZipWriterError, match=r"missing.*not a directory"):
+        write_reproducible_zip(tmp_path / "missing", tmp_path / "out.zip")
+    with pytest.raises(ZipWriterError, match=r"nowhere.*does not exist"):
+        write_reproducible_zip(tree, tmp_path / "nowhere" / "out.zip")
+
+
+def test_main_prints_summary(tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["--output", str(tmp_path / "out.zip"), "--root", str(tree)]) == 0
+    assert json.loads(capsys.readouterr().out)["file_count"] == len(TREE)
+
+
+def test_script_runs_standalone(tree: Path, tmp_path: Path) -> None:
+    sandbox = tmp_path / "sandbox"
+    sandbox.mkdir()
+    shutil.copy(zip_writer.__file__, sandbox / "zip_writer.py")
+    command = [sys.executable, "zip_writer.py", "--output", "layer.zip", "--root", str(tree)]
+    result = subprocess.run(
+        [*command, "--prefix", "python/"],
+        cwd=sandbox,
+        env={key: value for key, value in os.environ.items() if key != "PYTHONPATH"},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    summary = json.loads(result.stdout)
+    assert summary == {
+        "file_count": len(TREE),
+        "uncompressed_bytes": sum(len(content) for content, _ in TREE.values()),
+        "zip_bytes": (sandbox / "layer.zip").stat().st_size,
+    }
+    assert "python/handler.py" in zip_modes(sandbox / "layer.zip")
+
+
+def test_script_reports_errors(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, zip_writer.__file__, "--output", "out.zip", "--root", "missing"],
+        cwd=tmp_path,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "'missing' is not a directory" in result.stderr
