@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Optional
 
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
-COMPRESS_LEVEL = 9
+COMPRESS_LEVEL = 6
 DIRECTORY_MODE = 0o755
 EXECUTABLE_FILE_MODE = 0o755
 REGULAR_FILE_MODE = 0o644

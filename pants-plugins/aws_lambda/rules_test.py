@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+from pants.backend.python import target_types_rules as python_target_types_rules
+from pants.backend.python.target_types import (
+    PythonRequirementTarget,
+    PythonSourcesGeneratorTarget,
+)
+from pants.core.goals.package import BuiltPackage
+from pants.core.target_types import FileTarget
+from pants.engine.addresses import Address
+from pants.engine.fs import Digest, DigestContents
+from pants.engine.target import InvalidFieldException
+from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
+
+from aws_lambda import rules as package_rules
+from aws_lambda.rules import LambdaFunctionFieldSet
+from aws_lambda.target_types import LambdaFunctionTarget
+from aws_lambda.testutil import ENV_INHERIT, pex_cli_args
+
+ELF_MACHINE_X86_64 = 62
+ELF_MACHINE_AARCH64 = 183
+
+
+@pytest.fixture
+def rule_runner() -> RuleRunner:
+    rule_runner = RuleRunner(
+        rules=[
+            *python_target_types_rules.rules(),
+            *package_rules.rules(),
+            QueryRule(BuiltPackage, [LambdaFunctionFieldSet]),
+            QueryRule(DigestContents, [Digest]),
+        ],
+        target_types=[
+            LambdaFunctionTarget,
+            PythonSourcesGeneratorTarget,
+            PythonRequirementTarget,
+            FileTarget,
+        ],
+    )
+    rule_runner.set_options(
+        [
+            *pex_cli_args(),
+            "--source-root-patterns=['src']",
+            "--python-interpreter-constraints=['CPython>=3.11,<3.14']",
+        ], env_inherit=ENV_INHERIT
+    )
+    return rule_runner
+
+
+def write_example(rule_runner: RuleRunner, lambda_fields: str) -> None:
+    rule_runner.write_files(
+        {
+            "3rdparty/BUILD": dedent(
+                """\
+                python_requirement(name="msgspec", requirements=["msgspec==0.19.0"])
+                python_requirement(name="structlog", requirements=["structlog==24.4.0"])
+                """
+            ),
+            "src/shared/__init__.py": "",
+            "src/shared/greeting.py": "def greet(name):\n    return 'hello ' + name\n",
+            "src/shared/BUILD": "python_sources()",
+            "src/app/__init__.py": "",
+            "src/app/handler.py": dedent(
+                """\
+                import msgspec
+
+                from shared.greeting import greet
+
+
+                class Event(msgspec.Struct):
+                    name: str
+
+
+                def handler(event, context):
+                    return {"message": greet(msgspec.convert(event, Event).name)}
+                """
+            ),
+            "src/app/BUILD": f"python_sources(name='lib')\n\nlambda_function({lambda_fields})",
+        }
+    )
+
+
+def package(rule_runner: RuleRunner, address: Address) -> tuple[BuiltPackage, zipfile.ZipFile]:
+    target = rule_runner.get_target(address)
+    built = rule_runner.request(BuiltPackage, [LambdaFunctionFieldSet.create(target)])
+    (content,) = rule_runner.request(DigestContents, [built.digest])
+    return built, zipfile.ZipFile(io.BytesIO(content.content))
+
+
+def elf_machine(data: bytes) -> int:
+    assert data[:4] == b"\x7fELF"
+    return int.from_bytes(data[18:20], "little")
+
+
+def test_zip_has_the_handler_closure_only(rule_runner: RuleRunner, tmp_path: Path) -> None:
+    write_example(rule_runner, "name='app', handler='handler.py:handler', runtime='python3.11'")
+    built, archive = package(rule_runner, Address("src/app", target_name="app"))
+
+    names = set(archive.namelist())
+    assert {"app/handler.py", "shared/greeting.py", "msgspec/__init__.py"} <= names
+    assert "msgspec/_core.cpython-311-x86_64-linux-gnu.so" in names
+    assert not any(name.startswith("structlog") for name in names), "not imported"
+    assert not any(name.startswith(("__main__", "PEX-INFO", ".deps")) for name in names)
+    for info in archive.infolist():
+        assert info.date_time == (1980, 1, 1, 0, 0, 0)
+        assert (info.external_attr >> 16) & 0o777 in (0o644, 0o755)
+
+    (artifact,) = built.artifacts
+    assert artifact.relpath == "src.app/app.zip"
+    log = "\n".join(artifact.extra_log_lines)
+    assert "Handler: app.handler.handler" in log
+    assert "Runtime: python3.11 (x86_64)" in log
+    assert "zipped" in log and "unzipped" in log
+
+    python311 = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"), "versions")
+    candidates = sorted(python311.glob("3.11*/bin/python3.11"))
+    if not candidates:
+        pytest.skip("No CPython 3.11 to invoke the handler with.")
+    archive.extractall(tmp_path)
+    invoke = (
+        f"import sys, json; sys.path.insert(0, {str(tmp_path)!r}); "
+        "from app.handler import handler; print(json.dumps(handler({'name': 'lambda'}, None)))"
+    )
+    result = subprocess.run(
+        [str(candidates[-1]), "-I", "-S", "-c", invoke], capture_output=True, check=True
+    )
+    assert json.loads(result.stdout) == {"message": "hello lambda"}
+
+
+def test_arm64_zip_has_aarch64_extensions(rule_runner: RuleRunner) -> None:
+    write_example(
+        rule_runner,
+        "name='app', handler='app.handler:handler', runtime='python3.12', architecture='arm64'",
+    )
+    built, archive = package(rule_runner, Address("src/app", target_name="app"))
+
+    extensions = [name for name in archive.namelist() if name.endswith(".so")]
+    assert extensions == ["msgspec/_core.cpython-312-aarch64-linux-gnu.so"]
+    assert elf_machine(archive.read(extensions[0])) == ELF_MACHINE_AARCH64
+    assert "Runtime: python3.12 (arm64)" in built.artifacts[0].extra_log_lines[1]
+
+
+def test_missing_handler_file(rule_runner: RuleRunner) -> None:
+    write_example(rule_runner, "name='app', handler='nope.py:handler'")
+    with engine_error(InvalidFieldException, contains="`src/app/nope.py` does not exist"):
+        package(rule_runner, Address("src/app", target_name="app"))
+
+
+def test_missing_handler_function(rule_runner: RuleRunner) -> None:
+    write_example(rule_runner, "name='app', handler='handler.py:handle'")
+    with engine_error(InvalidFieldException, contains="Did you mean 'handler'?"):
+        package(rule_runner, Address("src/app", target_name="app"))
+
+
+def test_handler_module_not_in_closure(rule_runner: RuleRunner) -> None:
+    write_example(rule_runner, "name='app', handler='app.missing:handler'")
+    with engine_error(InvalidFieldException, contains="no dependency of the target provides it"):
+        package(rule_runner, Address("src/app", target_name="app"))
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ("runtime='python3.8'", "Unknown AWS Lambda Python runtime 'python3.8'"),
+        ("architecture='amd64'", "Unknown AWS Lambda architecture 'amd64'"),
+        ("handler='handler'", "handler"),
+    ],
+)
+def test_invalid_fields(rule_runner: RuleRunner, fields: str, message: str) -> None:
+    handler = "" if "handler=" in fields else "handler='handler.py:handler', "
+    write_example(rule_runner, f"name='app', {handler}{fields}")
+    with engine_error(contains=message):
+        rule_runner.get_target(Address("src/app", target_name="app"))
