@@ -1,0 +1,108 @@
+"""Unzip the example lambdas and invoke them the way Lambda does with `/var/task`.
+
+Each handler runs in a fresh CPython of the runtime's version, isolated (`-I -S`) so that
+nothing but the unzipped folder is importable.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ELF_MACHINES = {62: "x86_64", 183: "aarch64"}
+ONE_MEBIBYTE = 1024 * 1024
+
+
+def find_cpython(version: str) -> Path | None:
+    """A real CPython `version` (e.g. `3.11`) from pyenv or PATH; pyenv shims do not count."""
+    pyenv_versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"), "versions")
+    candidates = sorted(pyenv_versions.glob(f"{version}.*/bin/python{version}"))
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        if "shims" not in directory:
+            candidates.append(Path(directory, f"python{version}"))
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def unzip(zip_path: str, destination: Path) -> Path:
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(destination)
+    return destination
+
+
+def invoke(task_root: Path, python_version: str, handler: str, event: dict) -> dict:
+    python = find_cpython(python_version)
+    if python is None:
+        pytest.fail(f"CPython {python_version} is needed to run this lambda: install it.")
+    module, _, func = handler.rpartition(".")
+    script = (
+        "import json, sys\n"
+        f"sys.path[:0] = [{str(task_root)!r}]\n"
+        f"from {module} import {func}\n"
+        f"print(json.dumps({func}(json.loads(sys.argv[1]), None)))\n"
+    )
+    result = subprocess.run(
+        [str(python), "-I", "-S", "-c", script, json.dumps(event)],
+        capture_output=True,
+        text=True,
+        # Lambda's only writable folder is /tmp; matplotlib caches fonts there.
+        env={"MPLCONFIGDIR": str(task_root.parent / "tmp")},
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def elf_machine(data: bytes) -> str:
+    assert data[:4] == b"\x7fELF", "not an ELF file"
+    return ELF_MACHINES.get(int.from_bytes(data[18:20], "little"), "unknown")
+
+
+@pytest.mark.parametrize(
+    "zip_path, python_version",
+    [("src.python.echo/echo.zip", "3.11"), ("src.python.echo/echo-py313.zip", "3.13")],
+)
+def test_echo(tmp_path: Path, zip_path: str, python_version: str) -> None:
+    task_root = unzip(zip_path, tmp_path / "task")
+    response = invoke(task_root, python_version, "echo.handler.handler", {"message": "hello"})
+    assert response == {"message": "hello"}
+
+
+def test_plot(tmp_path: Path) -> None:
+    task_root = unzip("src.python.plot/plot.zip", tmp_path / "task")
+    response = invoke(task_root, "3.11", "plot.handler.handler", {"values": [3, 1, 2]})
+    png = base64.b64decode(response["png_base64"])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert response["size"] == len(png)
+
+
+def test_echo_carries_only_what_it_imports() -> None:
+    with zipfile.ZipFile("src.python.echo/echo.zip") as archive:
+        top_level = {name.split("/")[0] for name in archive.namelist()}
+    assert {"echo", "logs", "msgspec", "structlog"} <= top_level
+    assert not top_level & {"matplotlib", "numpy", "PIL", "plot"}
+    assert os.path.getsize("src.python.echo/echo.zip") < ONE_MEBIBYTE
+
+
+@pytest.mark.parametrize(
+    "zip_path, abi, machine",
+    [
+        ("src.python.echo/echo.zip", "cpython-311", "x86_64"),
+        ("src.python.echo/echo-py313.zip", "cpython-313", "x86_64"),
+        ("src.python.plot/plot.zip", "cpython-311", "x86_64"),
+        ("src.python.plot/plot-py312-arm64.zip", "cpython-312", "aarch64"),
+    ],
+)
+def test_native_extensions_match_the_platform(zip_path: str, abi: str, machine: str) -> None:
+    with zipfile.ZipFile(zip_path) as archive:
+        native = [name for name in archive.namelist() if re.search(r"\.so(\.\d+)*$", name)]
+        assert native, f"{zip_path} should hold native extensions"
+        for name in native:
+            assert elf_machine(archive.read(name)) == machine, name
+            tagged_abi = re.search(r"\.(cpython-\d+)-", name)
+            assert tagged_abi is None or tagged_abi.group(1) == abi, name
