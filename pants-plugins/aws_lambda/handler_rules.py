@@ -170,8 +170,7 @@ async def validate_lambda_handler(request: ValidateLambdaHandlerRequest) -> Reso
         check_handler_defined(contents[0].content, handler.func, contents[0].path)
     except (HandlerNotFoundError, HandlerSourceError) as e:
         raise InvalidFieldException(
-            f"The `{field.alias}` field of the target {request.address} is "
-            f"`{field.value}`: {e}"
+            f"The `{field.alias}` field of the target {request.address} is " f"`{field.value}`: {e}"
         ) from e
     return handler
 

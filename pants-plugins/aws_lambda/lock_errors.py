@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 _NO_MATCH = re.compile(r"No matching distribution found for (?P<requirement>\S+)")
 

@@ -212,7 +212,9 @@ async def generate_lambda_lockfile(
             describe_lock_failure(
                 resolve=request.resolve_name,
                 stderr=result.stderr.decode(errors="replace"),
-                platforms={platform.most_specific_tag: str(platform) for platform in request.platforms},
+                platforms={
+                    platform.most_specific_tag: str(platform) for platform in request.platforms
+                },
             )
         )
 

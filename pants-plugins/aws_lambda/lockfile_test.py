@@ -4,11 +4,11 @@ import json
 from textwrap import dedent
 
 import pytest
-from pants.backend.python.goals.lockfile import GeneratePythonLockfile
 from pants.backend.python import target_types_rules as python_target_types_rules
+from pants.backend.python.goals.lockfile import GeneratePythonLockfile
+from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.target_types import PythonRequirementTarget
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
-from pants.backend.python.subsystems.setup import PythonSetup
 from pants.core.goals.generate_lockfiles import (
     GenerateLockfileResult,
     KnownUserResolveNames,
@@ -157,5 +157,7 @@ def test_requirement_without_a_wheel_names_distribution_and_platform(
     rule_runner: RuleRunner,
 ) -> None:
     # pycrypto only ever published an sdist.
-    with engine_error(LambdaLockfileGenerationError, contains="`pycrypto` has no wheel for python3.11 x86_64"):
+    with engine_error(
+        LambdaLockfileGenerationError, contains="`pycrypto` has no wheel for python3.11 x86_64"
+    ):
         generate(rule_runner, "pycrypto")

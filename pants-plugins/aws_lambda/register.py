@@ -1,6 +1,7 @@
 """AWS Lambda packaging for Python: the `lambda_function` target and its rules."""
 
-from aws_lambda import lockfile, platform_goal, rules as package_rules
+from aws_lambda import lockfile, platform_goal
+from aws_lambda import rules as package_rules
 from aws_lambda.target_types import target_types as lambda_target_types
 
 

@@ -69,7 +69,10 @@ async def package_lambda_function(field_set: LambdaFunctionFieldSet) -> BuiltPac
                 f"the target {field_set.address}",
             ),
         ),
-        Get(ResolvedLambdaHandler, ValidateLambdaHandlerRequest(field_set.address, field_set.handler)),
+        Get(
+            ResolvedLambdaHandler,
+            ValidateLambdaHandlerRequest(field_set.address, field_set.handler),
+        ),
     )
     if field_set.complete_platforms.value:
         complete_platforms = await Get(

@@ -51,7 +51,8 @@ def rule_runner() -> RuleRunner:
             *pex_cli_args(),
             "--source-root-patterns=['src']",
             "--python-interpreter-constraints=['CPython>=3.11,<3.14']",
-        ], env_inherit=ENV_INHERIT
+        ],
+        env_inherit=ENV_INHERIT,
     )
     return rule_runner
 

@@ -8,6 +8,9 @@ from pants.util.strutil import softwrap
 
 from aws_lambda.runtimes import ARCHITECTURES, RUNTIMES
 
+_RUNTIME_NAMES = ", ".join(runtime.name for runtime in RUNTIMES)
+_ARCHITECTURE_NAMES = ", ".join(arch.lambda_name for arch in ARCHITECTURES)
+
 
 class LambdaSubsystem(Subsystem):
     options_scope = "lambda"
@@ -18,7 +21,7 @@ class LambdaSubsystem(Subsystem):
         help=softwrap(
             f"""
             The AWS Lambda runtime that `lambda_function` targets use when they do not set
-            `runtime` themselves. One of: {', '.join(runtime.name for runtime in RUNTIMES)}.
+            `runtime` themselves. One of: {_RUNTIME_NAMES}.
             """
         ),
     )
@@ -27,7 +30,7 @@ class LambdaSubsystem(Subsystem):
         help=softwrap(
             f"""
             The AWS Lambda instruction set architecture that `lambda_function` targets use when
-            they do not set `architecture` themselves. One of: {', '.join(arch.lambda_name for arch in ARCHITECTURES)}.
+            they do not set `architecture` themselves. One of: {_ARCHITECTURE_NAMES}.
             """
         ),
     )

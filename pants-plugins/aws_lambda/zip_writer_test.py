@@ -139,7 +139,7 @@ def test_failure_leaves_no_output_or_temp_file(
     output_dir = tmp_path / "dist"
     output_dir.mkdir()
     real_write_entry = zip_writer._write_entry
-    written = []
+    written: list[zip_writer._Entry] = []
 
     def failing_write_entry(archive: zipfile.ZipFile, entry: zip_writer._Entry) -> int:
         if len(written) == 3:
