@@ -38,6 +38,7 @@ from pants.core.goals.generate_lockfiles import (
     UserGenerateLockfiles,
     WrappedGenerateLockfile,
 )
+from pants.engine.addresses import Addresses, UnparsedAddressInputs
 from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent, MergeDigests
 from pants.engine.process import FallibleProcessResult, ProcessCacheScope
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
@@ -51,7 +52,12 @@ from pants.util.strutil import softwrap
 from aws_lambda import platform_rules
 from aws_lambda.lock_errors import describe_lock_failure
 from aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
-from aws_lambda.target_types import LambdaArchitectureField, LambdaHandlerField, LambdaRuntimeField
+from aws_lambda.target_types import (
+    LambdaArchitectureField,
+    LambdaCompletePlatformsField,
+    LambdaHandlerField,
+    LambdaRuntimeField,
+)
 
 
 class LambdaLockfileConfigError(Exception):
@@ -67,6 +73,8 @@ class GenerateLambdaLockfile(GenerateLockfile):
     requirements: FrozenOrderedSet[str]
     interpreter_constraints: InterpreterConstraints
     platforms: tuple[LambdaPlatform, ...]
+    # `file` targets of lambdas that bring their own complete platform JSON.
+    complete_platform_addresses: tuple[str, ...] = ()
 
 
 @rule
@@ -118,6 +126,8 @@ async def setup_lambda_aware_lockfile_requests(
         elif tgt.has_fields((LambdaHandlerField, PythonResolveField)):
             lambda_targets.append(tgt)
 
+    generated = [tgt for tgt in lambda_targets if not tgt[LambdaCompletePlatformsField].value]
+    custom = [tgt for tgt in lambda_targets if tgt[LambdaCompletePlatformsField].value]
     platforms = await MultiGet(
         Get(
             LambdaPlatform,
@@ -127,11 +137,23 @@ async def setup_lambda_aware_lockfile_requests(
                 f"the target {tgt.address}",
             ),
         )
-        for tgt in lambda_targets
+        for tgt in generated
+    )
+    custom_platform_addresses = await MultiGet(
+        Get(
+            Addresses,
+            UnparsedAddressInputs,
+            tgt[LambdaCompletePlatformsField].to_unparsed_address_inputs(),
+        )
+        for tgt in custom
     )
     resolve_platforms = defaultdict(set)
-    for tgt, platform in zip(lambda_targets, platforms):
+    for tgt, platform in zip(generated, platforms):
         resolve_platforms[tgt[PythonResolveField].normalized_value(python_setup)].add(platform)
+    resolve_custom_platforms = defaultdict(set)
+    for tgt, addresses in zip(custom, custom_platform_addresses):
+        resolve = tgt[PythonResolveField].normalized_value(python_setup)
+        resolve_custom_platforms[resolve].update(address.spec for address in addresses)
 
     def request_for(resolve: str) -> GenerateLockfile:
         requirements = PexRequirements.req_strings_from_requirement_fields(
@@ -143,7 +165,7 @@ async def setup_lambda_aware_lockfile_requests(
             )
         )
         lockfile_dest = python_setup.resolves[resolve]
-        if not resolve_platforms[resolve]:
+        if not (resolve_platforms[resolve] or resolve_custom_platforms[resolve]):
             return GeneratePythonLockfile(
                 requirements=requirements,
                 interpreter_constraints=interpreter_constraints,
@@ -155,6 +177,7 @@ async def setup_lambda_aware_lockfile_requests(
             requirements=requirements,
             interpreter_constraints=interpreter_constraints,
             platforms=tuple(sorted(resolve_platforms[resolve], key=str)),
+            complete_platform_addresses=tuple(sorted(resolve_custom_platforms[resolve])),
             resolve_name=resolve,
             lockfile_dest=lockfile_dest,
             diff=False,
@@ -170,9 +193,18 @@ async def generate_lambda_lockfile(
     python_setup: PythonSetup,
 ) -> GenerateLockfileResult:
     pip_setup = await setup_pip_args_and_constraints_file(request.resolve_name)
-    complete_platforms = await MultiGet(
+    generated_platforms = await MultiGet(
         Get(CompletePlatforms, LambdaPlatform, platform) for platform in request.platforms
     )
+    custom_platforms = await Get(
+        CompletePlatforms,
+        UnparsedAddressInputs(
+            request.complete_platform_addresses,
+            owning_address=None,
+            description_of_origin=f"the `complete_platforms` of the lambdas of {request.resolve_name}",
+        ),
+    )
+    complete_platforms = (*generated_platforms, custom_platforms)
     input_digest = await Get(
         Digest, MergeDigests([pip_setup.digest, *(cp.digest for cp in complete_platforms)])
     )
@@ -201,7 +233,7 @@ async def generate_lambda_lockfile(
             output_files=("lock.json",),
             description=(
                 f"Generate lockfile for {request.resolve_name} for "
-                + ", ".join(str(platform) for platform in request.platforms)
+                + ", ".join([*map(str, request.platforms), *request.complete_platform_addresses])
             ),
             # As for the Python backend: always lock against the index as it is now.
             cache_scope=ProcessCacheScope.PER_SESSION,

@@ -14,6 +14,7 @@ from pants.core.goals.generate_lockfiles import (
     KnownUserResolveNames,
     UserGenerateLockfiles,
 )
+from pants.core.target_types import FileTarget
 from pants.engine.fs import Digest, DigestContents
 from pants.testutil.option_util import create_subsystem
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error, run_rule_with_mocks
@@ -47,7 +48,7 @@ def rule_runner() -> RuleRunner:
             QueryRule(GenerateLockfileResult, [GenerateLambdaLockfile]),
             QueryRule(DigestContents, [Digest]),
         ],
-        target_types=[LambdaFunctionTarget, PythonRequirementTarget],
+        target_types=[LambdaFunctionTarget, PythonRequirementTarget, FileTarget],
     )
     rule_runner.set_options(
         [
@@ -74,8 +75,12 @@ def test_lambda_resolves_lock_for_their_platforms(rule_runner: RuleRunner) -> No
                                 runtime="python3.11")
                 lambda_function(name="c", handler="c:handler", resolve="lambdas",
                                 runtime="python3.11")
+                lambda_function(name="d", handler="d:handler", resolve="lambdas",
+                                complete_platforms=[":platform"])
+                file(name="platform", source="platform.json")
                 """
-            )
+            ),
+            "platform.json": "{}",
         }
     )
     requests = rule_runner.request(
@@ -86,6 +91,7 @@ def test_lambda_resolves_lock_for_their_platforms(rule_runner: RuleRunner) -> No
         requirements=FrozenOrderedSet(["numpy"]),
         interpreter_constraints=InterpreterConstraints(["CPython>=3.7,<4"]),
         platforms=(PY311_X86_64, PY312_X86_64),
+        complete_platform_addresses=("//:platform",),
         resolve_name="lambdas",
         lockfile_dest="lambdas.lock",
         diff=False,
