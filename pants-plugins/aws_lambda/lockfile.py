@@ -39,7 +39,14 @@ from pants.core.goals.generate_lockfiles import (
     WrappedGenerateLockfile,
 )
 from pants.engine.addresses import Addresses, UnparsedAddressInputs
-from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent, MergeDigests
+from pants.engine.fs import (
+    CreateDigest,
+    Digest,
+    DigestContents,
+    FileContent,
+    MergeDigests,
+    PathGlobs,
+)
 from pants.engine.process import FallibleProcessResult, ProcessCacheScope
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import AllTargets
@@ -50,7 +57,7 @@ from pants.util.ordered_set import FrozenOrderedSet
 from pants.util.strutil import softwrap
 
 from aws_lambda import platform_rules
-from aws_lambda.lock_errors import describe_lock_failure
+from aws_lambda.pex_lock import describe_lock_failure, locked_platform_tags
 from aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from aws_lambda.target_types import (
     LambdaArchitectureField,
@@ -92,8 +99,24 @@ class RequestedLambdaAwareResolveNames(RequestedUserResolveNames):
 
 @rule
 def determine_lambda_aware_resolves(
-    _: KnownLambdaAwareResolveNamesRequest, python_setup: PythonSetup
+    _: KnownLambdaAwareResolveNamesRequest,
+    python_setup: PythonSetup,
+    generate_lockfiles_subsystem: GenerateLockfilesSubsystem,
 ) -> KnownUserResolveNames:
+    # Pants 2.17 hands `generate-lockfiles --resolve=NAME` to the first backend that knows NAME,
+    # and the Python backend is registered before any other.
+    requested = set(generate_lockfiles_subsystem.resolve) & set(python_setup.resolves)
+    if requested:
+        raise LambdaLockfileConfigError(
+            softwrap(
+                f"""
+                Run `{bin_name()} generate-lockfiles` without `--resolve`. The aws_lambda backend
+                generates the lockfiles of `[python].resolves`, and Pants 2.17 cannot route
+                `--resolve={sorted(requested)[0]}` to it; without `--resolve`, every resolve is
+                locked, each for the Lambda platforms its lambdas use.
+                """
+            )
+        )
     if python_setup.resolves_generate_lockfiles:
         raise LambdaLockfileConfigError(
             softwrap(
@@ -150,7 +173,7 @@ async def setup_lambda_aware_lockfile_requests(
     resolve_platforms = defaultdict(set)
     for tgt, platform in zip(generated, platforms):
         resolve_platforms[tgt[PythonResolveField].normalized_value(python_setup)].add(platform)
-    resolve_custom_platforms = defaultdict(set)
+    resolve_custom_platforms: defaultdict[str, set[str]] = defaultdict(set)
     for tgt, addresses in zip(custom, custom_platform_addresses):
         resolve = tgt[PythonResolveField].normalized_value(python_setup)
         resolve_custom_platforms[resolve].update(address.spec for address in addresses)
@@ -201,7 +224,7 @@ async def generate_lambda_lockfile(
         UnparsedAddressInputs(
             request.complete_platform_addresses,
             owning_address=None,
-            description_of_origin=f"the `complete_platforms` of the lambdas of {request.resolve_name}",
+            description_of_origin=f"`complete_platforms` of lambdas in {request.resolve_name}",
         ),
     )
     complete_platforms = (*generated_platforms, custom_platforms)
@@ -274,8 +297,7 @@ async def generate_lambda_lockfile(
     lockfile = metadata.add_header_to_lockfile(
         lock_contents[0].content,
         regenerate_command=(
-            generate_lockfiles_subsystem.custom_command
-            or f"{bin_name()} generate-lockfiles --resolve={request.resolve_name}"
+            generate_lockfiles_subsystem.custom_command or f"{bin_name()} generate-lockfiles"
         ),
         delimeter="//",
     )
@@ -283,11 +305,53 @@ async def generate_lambda_lockfile(
     return GenerateLockfileResult(digest, request.resolve_name, request.lockfile_dest, diff=None)
 
 
+class LambdaLockfileStaleError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class CheckLockfileCoversPlatformRequest:
+    description_of_origin: str
+    resolve: str
+    platform: LambdaPlatform
+
+
+@dataclass(frozen=True)
+class LockfileCoversPlatform:
+    pass
+
+
+@rule
+async def check_lockfile_covers_platform(
+    request: CheckLockfileCoversPlatformRequest, python_setup: PythonSetup
+) -> LockfileCoversPlatform:
+    """Fail early, and say what to run, when a lambda's platform was added after locking."""
+    lockfile_path = python_setup.resolves.get(request.resolve)
+    if not python_setup.enable_resolves or not lockfile_path:
+        return LockfileCoversPlatform()
+    contents = await Get(DigestContents, PathGlobs([lockfile_path]))
+    locked_tags = locked_platform_tags(contents[0].content.decode()) if contents else None
+    tag = request.platform.most_specific_tag
+    if locked_tags is None or tag in locked_tags:
+        return LockfileCoversPlatform()
+    raise LambdaLockfileStaleError(
+        softwrap(
+            f"""
+            {request.description_of_origin} builds for {request.platform} ({tag}), but the
+            lockfile {lockfile_path} of the resolve `{request.resolve}` holds no wheels for that
+            platform; it was locked for: {', '.join(sorted(locked_tags))}. Run
+            `{bin_name()} generate-lockfiles --resolve={request.resolve}` to lock it for every
+            Lambda platform the resolve's lambdas use.
+            """
+        )
+    )
+
+
 def rules():
     return (
-        *collect_rules(),
-        *platform_rules.rules(),
-        UnionRule(GenerateLockfile, GenerateLambdaLockfile),
         UnionRule(KnownUserResolveNamesRequest, KnownLambdaAwareResolveNamesRequest),
         UnionRule(RequestedUserResolveNames, RequestedLambdaAwareResolveNames),
+        UnionRule(GenerateLockfile, GenerateLambdaLockfile),
+        *collect_rules(),
+        *platform_rules.rules(),
     )

@@ -11,6 +11,7 @@ from pants.backend.python.target_types import PythonRequirementTarget
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.core.goals.generate_lockfiles import (
     GenerateLockfileResult,
+    GenerateLockfilesSubsystem,
     KnownUserResolveNames,
     UserGenerateLockfiles,
 )
@@ -100,20 +101,23 @@ def test_lambda_resolves_lock_for_their_platforms(rule_runner: RuleRunner) -> No
     assert tools.requirements == FrozenOrderedSet(["black"])
 
 
-def determine_resolves(*, resolves_generate_lockfiles: bool) -> KnownUserResolveNames:
+def determine_resolves(
+    *, resolves_generate_lockfiles: bool = False, requested: tuple[str, ...] = ()
+) -> KnownUserResolveNames:
     python_setup = create_subsystem(
         PythonSetup,
         resolves={"lambdas": "lambdas.lock"},
         resolves_generate_lockfiles=resolves_generate_lockfiles,
     )
+    subsystem = create_subsystem(GenerateLockfilesSubsystem, resolve=list(requested))
     return run_rule_with_mocks(
         determine_lambda_aware_resolves,
-        rule_args=[KnownLambdaAwareResolveNamesRequest(), python_setup],
+        rule_args=[KnownLambdaAwareResolveNamesRequest(), python_setup, subsystem],
     )
 
 
 def test_claims_the_python_resolves() -> None:
-    known = determine_resolves(resolves_generate_lockfiles=False)
+    known = determine_resolves()
     assert known.names == ("lambdas",)
     # The same option name as the Python backend's, so no resolve is reported as ambiguous.
     assert known.option_name == "[python].resolves"
@@ -123,6 +127,12 @@ def test_claims_the_python_resolves() -> None:
 def test_pants_own_lockfile_generation_must_be_off() -> None:
     with pytest.raises(LambdaLockfileConfigError, match="resolves_generate_lockfiles = false"):
         determine_resolves(resolves_generate_lockfiles=True)
+
+
+def test_resolve_flag_is_refused_rather_than_ignored() -> None:
+    # Pants 2.17 would hand `--resolve=lambdas` to the Python backend, which locks nothing.
+    with pytest.raises(LambdaLockfileConfigError, match="without `--resolve`"):
+        determine_resolves(requested=("lambdas",))
 
 
 def generate(rule_runner: RuleRunner, requirement: str) -> dict:

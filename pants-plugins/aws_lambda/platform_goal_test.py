@@ -24,9 +24,7 @@ def test_prints_the_requested_platform(rule_runner: RuleRunner) -> None:
     assert result.stdout == complete_platform_json(
         runtime_for("python3.11"), architecture_for("arm64")
     )
-    assert json.loads(result.stdout)["compatible_tags"][0] == (
-        "cp311-cp311-manylinux_2_26_aarch64"
-    )
+    assert json.loads(result.stdout)["compatible_tags"][0] == ("cp311-cp311-manylinux_2_26_aarch64")
 
 
 def test_defaults_come_from_the_lambda_subsystem(rule_runner: RuleRunner) -> None:

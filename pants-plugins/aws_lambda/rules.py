@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pants.backend.python.target_types import PexLayout
+from pants.backend.python.subsystems.setup import PythonSetup
+from pants.backend.python.target_types import PexLayout, PythonResolveField
 from pants.backend.python.util_rules import pex_from_targets, pex_venv
 from pants.backend.python.util_rules.pex import CompletePlatforms, Pex
 from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsRequest
@@ -21,8 +22,9 @@ from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 
-from aws_lambda import handler_rules, platform_rules, zip_rules
+from aws_lambda import handler_rules, lockfile, platform_rules, zip_rules
 from aws_lambda.handler_rules import ResolvedLambdaHandler, ValidateLambdaHandlerRequest
+from aws_lambda.lockfile import CheckLockfileCoversPlatformRequest, LockfileCoversPlatform
 from aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from aws_lambda.target_types import (
     LambdaArchitectureField,
@@ -47,6 +49,7 @@ class LambdaFunctionFieldSet(PackageFieldSet):
     architecture: LambdaArchitectureField
     complete_platforms: LambdaCompletePlatformsField
     output_path: OutputPathField
+    resolve: PythonResolveField
 
 
 def _format_size(num_bytes: int) -> str:
@@ -59,7 +62,9 @@ def _format_size(num_bytes: int) -> str:
 
 
 @rule(desc="Package AWS Lambda function", level=LogLevel.DEBUG)
-async def package_lambda_function(field_set: LambdaFunctionFieldSet) -> BuiltPackage:
+async def package_lambda_function(
+    field_set: LambdaFunctionFieldSet, python_setup: PythonSetup
+) -> BuiltPackage:
     platform, handler = await MultiGet(
         Get(
             LambdaPlatform,
@@ -81,7 +86,17 @@ async def package_lambda_function(field_set: LambdaFunctionFieldSet) -> BuiltPac
             field_set.complete_platforms.to_unparsed_address_inputs(),
         )
     else:
-        complete_platforms = await Get(CompletePlatforms, LambdaPlatform, platform)
+        complete_platforms, _ = await MultiGet(
+            Get(CompletePlatforms, LambdaPlatform, platform),
+            Get(
+                LockfileCoversPlatform,
+                CheckLockfileCoversPlatformRequest(
+                    f"The target {field_set.address}",
+                    field_set.resolve.normalized_value(python_setup),
+                    platform,
+                ),
+            ),
+        )
 
     pex = await Get(
         Pex,
@@ -133,6 +148,7 @@ def rules():
     return (
         *collect_rules(),
         *handler_rules.rules(),
+        *lockfile.rules(),
         *platform_rules.rules(),
         *zip_rules.rules(),
         *pex_from_targets.rules(),

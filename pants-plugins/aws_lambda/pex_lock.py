@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 
@@ -42,3 +43,16 @@ def describe_lock_failure(resolve: str, stderr: str, platforms: Mapping[str, str
             stderr.strip(),
         ]
     )
+
+
+def locked_platform_tags(lockfile: str) -> frozenset[str] | None:
+    """The platforms a Pex lockfile (with Pants' `//` header) has a locked resolve for.
+
+    Returns `None` for a universal lock, which names no platforms.
+    """
+    lock = json.loads(
+        "\n".join(line for line in lockfile.splitlines() if not line.startswith("//"))
+    )
+    if lock.get("style") != "strict":
+        return None
+    return frozenset("-".join(resolve["platform_tag"]) for resolve in lock["locked_resolves"])
