@@ -22,6 +22,7 @@ from pants.engine.target import InvalidFieldException
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 
 from aws_lambda import rules as package_rules
+from aws_lambda.lockfile import LambdaLockfileStaleError
 from aws_lambda.rules import LambdaFunctionFieldSet
 from aws_lambda.target_types import LambdaFunctionTarget
 from aws_lambda.testutil import ENV_INHERIT, pex_cli_args
@@ -46,15 +47,20 @@ def rule_runner() -> RuleRunner:
             FileTarget,
         ],
     )
+    set_options(rule_runner)
+    return rule_runner
+
+
+def set_options(rule_runner: RuleRunner, *args: str) -> None:
     rule_runner.set_options(
         [
             *pex_cli_args(),
             "--source-root-patterns=['src']",
             "--python-interpreter-constraints=['CPython>=3.11,<3.14']",
+            *args,
         ],
         env_inherit=ENV_INHERIT,
     )
-    return rule_runner
 
 
 def write_example(rule_runner: RuleRunner, lambda_fields: str) -> None:
@@ -181,3 +187,27 @@ def test_invalid_fields(rule_runner: RuleRunner, fields: str, message: str) -> N
     write_example(rule_runner, f"name='app', {handler}{fields}")
     with engine_error(contains=message):
         rule_runner.get_target(Address("src/app", target_name="app"))
+
+
+def test_platform_missing_from_the_lockfile(rule_runner: RuleRunner) -> None:
+    lock = {
+        "style": "strict",
+        "locked_resolves": [
+            {"platform_tag": ["cp311", "cp311", "manylinux_2_26_x86_64"], "locked_requirements": []}
+        ],
+    }
+    rule_runner.write_files({"lambdas.lock": json.dumps(lock)})
+    set_options(
+        rule_runner,
+        "--python-enable-resolves",
+        "--python-resolves={'python-default': 'lambdas.lock'}",
+    )
+    write_example(rule_runner, "name='app', handler='handler.py:handler', runtime='python3.12'")
+    with engine_error(
+        LambdaLockfileStaleError,
+        contains=(
+            "builds for python3.12 x86_64 (cp312-cp312-manylinux_2_34_x86_64), but the lockfile "
+            "lambdas.lock of the resolve `python-default` holds no wheels for that platform"
+        ),
+    ):
+        package(rule_runner, Address("src/app", target_name="app"))
