@@ -150,6 +150,7 @@ def resolve_closure(python: str, pants_version: str) -> list[tuple[str, str]]:
         subprocess.run([python, "-m", "venv", venv], check=True, env=env)
         vpy = os.path.join(venv, "bin", "python")
         cmd = [vpy, "-m", "pip", "install", "--quiet", "--no-cache-dir", "--isolated",
+               "--disable-pip-version-check",
                "--index-url", SIMPLE_INDEX + "/", f"pantsbuild.pants=={pants_version}"]
         if cert:
             cmd[4:4] = ["--cert", cert]

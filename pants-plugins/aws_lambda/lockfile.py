@@ -9,6 +9,7 @@ Resolves without lambdas are handed to the Python backend's universal lock as be
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -57,8 +58,14 @@ from pants.util.ordered_set import FrozenOrderedSet
 from pants.util.strutil import softwrap
 
 from aws_lambda import platform_rules
-from aws_lambda.pex_lock import describe_lock_failure, locked_platform_tags
+from aws_lambda.pex_lock import (
+    describe_lock_failure,
+    locked_platform_tags,
+    newest_artifacts_summary,
+    unlockable_requirements,
+)
 from aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
+from aws_lambda.runtimes import RUNTIMES
 from aws_lambda.target_types import (
     LambdaArchitectureField,
     LambdaCompletePlatformsField,
@@ -87,6 +94,61 @@ class GenerateLambdaLockfile(GenerateLockfile):
 @rule
 def wrap_lambda_lockfile_request(request: GenerateLambdaLockfile) -> WrappedGenerateLockfile:
     return WrappedGenerateLockfile(request)
+
+
+@dataclass(frozen=True)
+class ProbeNewestArtifactsRequest:
+    requirement: str
+    resolve_name: str
+
+
+@dataclass(frozen=True)
+class NewestArtifacts:
+    requirement: str
+    summary: str
+
+
+_OLDEST_PYTHON = min(runtime.python_version for runtime in RUNTIMES)
+_NEWEST_PYTHON = max(runtime.python_version for runtime in RUNTIMES)
+# Any Python that Lambda runs.
+_PROBE_INTERPRETER_CONSTRAINTS = InterpreterConstraints(
+    [
+        f"CPython>={_OLDEST_PYTHON[0]}.{_OLDEST_PYTHON[1]},"
+        f"<{_NEWEST_PYTHON[0]}.{_NEWEST_PYTHON[1] + 1}"
+    ]
+)
+
+
+@rule(desc="Look up what a distribution publishes", level=LogLevel.DEBUG)
+async def probe_newest_artifacts(request: ProbeNewestArtifactsRequest) -> NewestArtifacts:
+    """Find the wheels (or sdist) of a requirement's newest release, to explain a failed lock."""
+    pip_setup = await setup_pip_args_and_constraints_file(request.resolve_name)
+    result = await Get(
+        FallibleProcessResult,
+        PexCliProcess(
+            subcommand=("lock", "create"),
+            extra_args=(
+                "--output=probe.json",
+                "--style=universal",
+                "--no-transitive",
+                "--target-system=linux",
+                "--target-system=mac",
+                *pip_setup.args,
+                *_PROBE_INTERPRETER_CONSTRAINTS.generate_pex_arg_list(),
+                request.requirement,
+            ),
+            additional_input_digest=pip_setup.digest,
+            output_files=("probe.json",),
+            description=f"Look up the newest release of {request.requirement}",
+            cache_scope=ProcessCacheScope.PER_SESSION,
+            level=LogLevel.DEBUG,
+        ),
+    )
+    if result.exit_code != 0:
+        return NewestArtifacts(request.requirement, "no release of it installs on Linux at all")
+    contents = await Get(DigestContents, Digest, result.output_digest)
+    summary = newest_artifacts_summary(json.loads(contents[0].content))
+    return NewestArtifacts(request.requirement, summary)
 
 
 class KnownLambdaAwareResolveNamesRequest(KnownUserResolveNamesRequest):
@@ -263,13 +325,19 @@ async def generate_lambda_lockfile(
         ),
     )
     if result.exit_code != 0:
+        stderr = result.stderr.decode(errors="replace")
+        platforms = {platform.most_specific_tag: str(platform) for platform in request.platforms}
+        unlockable = unlockable_requirements(stderr, frozenset(platforms))
+        probes = await MultiGet(
+            Get(NewestArtifacts, ProbeNewestArtifactsRequest(requirement, request.resolve_name))
+            for requirement in sorted({u.requirement for u in unlockable})
+        )
         raise LambdaLockfileGenerationError(
             describe_lock_failure(
-                resolve=request.resolve_name,
-                stderr=result.stderr.decode(errors="replace"),
-                platforms={
-                    platform.most_specific_tag: str(platform) for platform in request.platforms
-                },
+                request.resolve_name,
+                stderr,
+                platforms,
+                newest_artifacts={probe.requirement: probe.summary for probe in probes},
             )
         )
 

@@ -174,6 +174,10 @@ def test_requirement_without_a_wheel_names_distribution_and_platform(
 ) -> None:
     # pycrypto only ever published an sdist.
     with engine_error(
-        LambdaLockfileGenerationError, contains="`pycrypto` has no wheel for python3.11 x86_64"
+        LambdaLockfileGenerationError,
+        contains=(
+            "`pycrypto` has no wheel for python3.11 x86_64 (cp311-cp311-manylinux_2_26_x86_64): "
+            "its newest release, pycrypto 2.6.1, has no wheels, only: pycrypto-2.6.1.tar.gz."
+        ),
     ):
         generate(rule_runner, "pycrypto")

@@ -1,32 +1,80 @@
-"""Explain a failed platform lock in terms of distributions and Lambda platforms."""
+"""Read Pex lockfiles and explain failed locks, in terms of distributions and Lambda platforms."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Optional
 
 _NO_MATCH = re.compile(r"No matching distribution found for (?P<requirement>\S+)")
 
 
-def _last_platform_named(text: str, platforms: Mapping[str, str]) -> str | None:
-    positions = {tag: text.rfind(tag) for tag in platforms}
+@dataclass(frozen=True)
+class UnlockableRequirement:
+    requirement: str
+    platform_tag: Optional[str]
+
+
+def _last_platform_named(text: str, platform_tags: frozenset[str]) -> str | None:
+    positions = {tag: text.rfind(tag) for tag in platform_tags}
     tag, position = max(positions.items(), key=lambda item: item[1], default=(None, -1))
     return tag if position >= 0 else None
 
 
-def describe_lock_failure(resolve: str, stderr: str, platforms: Mapping[str, str]) -> str:
+def unlockable_requirements(
+    stderr: str, platform_tags: frozenset[str]
+) -> tuple[UnlockableRequirement, ...]:
+    """The requirements pip found no wheel for, each with the platform it was resolving.
+
+    Pex reports each failing pip run after its command line, which names the platform's tag.
+    """
+    return tuple(
+        UnlockableRequirement(
+            match.group("requirement"), _last_platform_named(stderr[: match.start()], platform_tags)
+        )
+        for match in _NO_MATCH.finditer(stderr)
+    )
+
+
+def newest_artifacts_summary(probe_lock: Mapping[str, Any]) -> str:
+    """Describe the artifacts of the release a universal, non-transitive Pex lock picked."""
+    (resolve,) = probe_lock["locked_resolves"]
+    (locked,) = resolve["locked_requirements"]
+    filenames = [artifact["url"].rsplit("/", 1)[-1] for artifact in locked["artifacts"]]
+    wheel_tags = sorted(
+        "-".join(filename[: -len(".whl")].split("-")[-3:])
+        for filename in filenames
+        if filename.endswith(".whl")
+    )
+    release = f"{locked['project_name']} {locked['version']}"
+    if not wheel_tags:
+        return f"its newest release, {release}, has no wheels, only: {', '.join(filenames)}"
+    return f"its newest release, {release}, has wheels tagged: {', '.join(wheel_tags)}"
+
+
+def describe_lock_failure(
+    resolve: str,
+    stderr: str,
+    platforms: Mapping[str, str],
+    newest_artifacts: Mapping[str, str],
+) -> str:
     """Turn Pex's `lock create` stderr into a message naming each distribution and platform.
 
     `platforms` maps the tag Pex names a platform by (`cp311-cp311-manylinux_2_26_x86_64`) to
-    how users know it (`python3.11 x86_64`). Pex reports each failing pip run after the command
-    line, which names the platform's tag.
+    how users know it (`python3.11 x86_64`); `newest_artifacts` maps a requirement to what its
+    newest release does publish.
     """
     problems = []
-    for match in _NO_MATCH.finditer(stderr):
-        tag = _last_platform_named(stderr[: match.start()], platforms)
+    for unlockable in unlockable_requirements(stderr, frozenset(platforms)):
+        tag = unlockable.platform_tag
         where = f"{platforms[tag]} ({tag})" if tag else "one of the resolve's Lambda platforms"
-        problems.append(f"- `{match.group('requirement')}` has no wheel for {where}.")
+        found = newest_artifacts.get(unlockable.requirement)
+        problems.append(
+            f"- `{unlockable.requirement}` has no wheel for {where}"
+            + (f": {found}." if found else ".")
+        )
     if not problems:
         return f"Generating the lockfile for the resolve `{resolve}` failed:\n\n{stderr}"
     return "\n".join(

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import json
 
-from aws_lambda.pex_lock import describe_lock_failure, locked_platform_tags
+from aws_lambda.pex_lock import (
+    UnlockableRequirement,
+    describe_lock_failure,
+    locked_platform_tags,
+    newest_artifacts_summary,
+    unlockable_requirements,
+)
 
 PLATFORMS = {
     "cp311-cp311-manylinux_2_26_x86_64": "python3.11 x86_64",
@@ -20,25 +26,38 @@ pip: ERROR: No matching distribution found for pycrypto
 """
 
 
-def test_names_the_distribution_and_the_lambda_platform() -> None:
-    message = describe_lock_failure("lambdas", PEX_STDERR, PLATFORMS)
+def test_finds_the_requirement_and_the_platform_pip_was_resolving() -> None:
+    assert unlockable_requirements(PEX_STDERR, frozenset(PLATFORMS)) == (
+        UnlockableRequirement("pycrypto", "cp312-cp312-manylinux_2_34_aarch64"),
+    )
+
+
+def test_names_the_distribution_the_lambda_platform_and_what_it_publishes() -> None:
+    message = describe_lock_failure(
+        "lambdas", PEX_STDERR, PLATFORMS, {"pycrypto": "its newest release is an sdist"}
+    )
     assert "Cannot lock the resolve `lambdas`" in message
     assert (
-        "`pycrypto` has no wheel for python3.12 arm64 (cp312-cp312-manylinux_2_34_aarch64)"
-        in message
-    )
+        "- `pycrypto` has no wheel for python3.12 arm64 (cp312-cp312-manylinux_2_34_aarch64): "
+        "its newest release is an sdist."
+    ) in message
     assert message.endswith(PEX_STDERR.strip())
 
 
 def test_unrecognised_failures_are_passed_through() -> None:
-    message = describe_lock_failure("lambdas", "network unreachable", PLATFORMS)
-    assert message == "Generating the lockfile for the resolve `lambdas` failed:\n\nnetwork unreachable"
+    message = describe_lock_failure("lambdas", "network unreachable", PLATFORMS, {})
+    assert (
+        message
+        == "Generating the lockfile for the resolve `lambdas` failed:\n\nnetwork unreachable"
+    )
 
 
 def lockfile(style: str, platform_tags: list[list[str]]) -> str:
     lock = {
         "style": style,
-        "locked_resolves": [{"platform_tag": tag, "locked_requirements": []} for tag in platform_tags],
+        "locked_resolves": [
+            {"platform_tag": tag, "locked_requirements": []} for tag in platform_tags
+        ],
     }
     return "// Pants header\n// --- BEGIN PANTS LOCKFILE METADATA\n" + json.dumps(lock)
 
@@ -52,3 +71,28 @@ def test_locked_platform_tags_of_a_strict_lock() -> None:
 
 def test_a_universal_lock_names_no_platforms() -> None:
     assert locked_platform_tags(lockfile("universal", [])) is None
+
+
+def probe_lock(*filenames: str) -> dict:
+    artifacts = [{"url": f"https://files.example/{name}"} for name in filenames]
+    requirement = {"project_name": "fastlib", "version": "2.0", "artifacts": artifacts}
+    return {"locked_resolves": [{"locked_requirements": [requirement]}]}
+
+
+def test_newest_artifacts_lists_wheel_tags() -> None:
+    summary = newest_artifacts_summary(
+        probe_lock(
+            "fastlib-2.0-cp312-cp312-manylinux_2_28_x86_64.whl",
+            "fastlib-2.0-cp312-cp312-macosx_11_0_arm64.whl",
+            "fastlib-2.0.tar.gz",
+        )
+    )
+    assert summary == (
+        "its newest release, fastlib 2.0, has wheels tagged: "
+        "cp312-cp312-macosx_11_0_arm64, cp312-cp312-manylinux_2_28_x86_64"
+    )
+
+
+def test_newest_artifacts_of_an_sdist_only_project() -> None:
+    summary = newest_artifacts_summary(probe_lock("fastlib-2.0.tar.gz"))
+    assert summary == "its newest release, fastlib 2.0, has no wheels, only: fastlib-2.0.tar.gz"

@@ -10,7 +10,6 @@ from pants.backend.python.util_rules.pex_environment import PythonExecutable
 from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
 from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
-from pants.util.logging import LogLevel
 from pants.util.resources import read_resource
 
 _ZIP_WRITER = "__lambda_zip_writer.py"
@@ -62,7 +61,6 @@ async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
             output_files=(request.output_file,),
             append_only_caches=python.append_only_caches,
             description=request.description,
-            level=LogLevel.DEBUG,
         ),
     )
     summary = json.loads(result.stdout)
