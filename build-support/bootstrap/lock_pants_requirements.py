@@ -39,6 +39,7 @@ from pathlib import Path
 PANTS_VERSION = "2.17.1"
 PEX_VERSION = "2.105.2"
 PYTHON_MAJOR_MINOR = (3, 9)
+PYTHON_VERSION = "{}.{}".format(*PYTHON_MAJOR_MINOR)
 SIMPLE_INDEX = "https://pypi.org/simple"
 
 HERE = Path(__file__).resolve().parent
@@ -47,15 +48,33 @@ PEX_REQUIREMENTS = HERE / "pex-requirements.txt"
 
 # Marker environments for the platforms the lock must install on.
 TARGETS = {
-    "linux_x86_64": {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64"},
-    "linux_aarch64": {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "aarch64"},
-    "macos_x86_64": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "x86_64"},
-    "macos_arm64": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "arm64"},
+    "linux_x86_64": {
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "platform_machine": "x86_64",
+    },
+    "linux_aarch64": {
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "platform_machine": "aarch64",
+    },
+    "macos_x86_64": {
+        "sys_platform": "darwin",
+        "platform_system": "Darwin",
+        "platform_machine": "x86_64",
+    },
+    "macos_arm64": {
+        "sys_platform": "darwin",
+        "platform_system": "Darwin",
+        "platform_machine": "arm64",
+    },
 }
 
 # Wheel platform tags accepted for each target (pip on that platform may pick any of them).
 PLATFORM_TAG_RES = {
-    "linux_x86_64": re.compile(r"^(manylinux1|manylinux2010|manylinux2014|manylinux_\d+_\d+)_x86_64$"),
+    "linux_x86_64": re.compile(
+        r"^(manylinux1|manylinux2010|manylinux2014|manylinux_\d+_\d+)_x86_64$"
+    ),
     "linux_aarch64": re.compile(r"^(manylinux2014|manylinux_\d+_\d+)_aarch64$"),
     "macos_x86_64": re.compile(r"^macosx_\d+_\d+_(x86_64|intel|fat64|fat3|universal|universal2)$"),
     "macos_arm64": re.compile(r"^macosx_\d+_\d+_(arm64|universal2)$"),
@@ -95,18 +114,31 @@ def find_python39() -> str:
         candidates.append(os.environ["PANTS_PYTHON"])
     candidates.append(shutil.which("python3.9") or "")
     pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    candidates.extend(sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.9*", "bin", "python3.9")), reverse=True))
+    candidates.extend(
+        sorted(
+            glob.glob(os.path.join(pyenv_root, "versions", "3.9*", "bin", "python3.9")),
+            reverse=True,
+        )
+    )
     for candidate in filter(None, candidates):
         try:
             out = subprocess.run(
-                [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2], sys.implementation.name)"],
-                capture_output=True, text=True, timeout=30,
+                [
+                    candidate,
+                    "-c",
+                    "import sys; print('%d.%d' % sys.version_info[:2], sys.implementation.name)",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
             )
         except (OSError, subprocess.SubprocessError):
             continue
-        if out.returncode == 0 and out.stdout.split() == ["%d.%d" % PYTHON_MAJOR_MINOR, "cpython"]:
+        if out.returncode == 0 and out.stdout.split() == [PYTHON_VERSION, "cpython"]:
             return candidate
-    sys.exit("No CPython 3.9 found: set PANTS_PYTHON or pass --python (e.g. after `pyenv install 3.9`).")
+    sys.exit(
+        "No CPython 3.9 found: set PANTS_PYTHON or pass --python (e.g. after `pyenv install 3.9`)."
+    )
 
 
 # Runs inside the throwaway venv: walks Requires-Dist from the root distribution.
@@ -149,30 +181,52 @@ def resolve_closure(python: str, pants_version: str) -> list[tuple[str, str]]:
         venv = os.path.join(tmp, "venv")
         subprocess.run([python, "-m", "venv", venv], check=True, env=env)
         vpy = os.path.join(venv, "bin", "python")
-        cmd = [vpy, "-m", "pip", "install", "--quiet", "--no-cache-dir", "--isolated",
-               "--disable-pip-version-check",
-               "--index-url", SIMPLE_INDEX + "/", f"pantsbuild.pants=={pants_version}"]
+        cmd = [
+            vpy,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-cache-dir",
+            "--isolated",
+            "--disable-pip-version-check",
+            "--index-url",
+            SIMPLE_INDEX + "/",
+            f"pantsbuild.pants=={pants_version}",
+        ]
         if cert:
             cmd[4:4] = ["--cert", cert]
         log(f"Resolving pantsbuild.pants=={pants_version} with {python} ...")
         subprocess.run(cmd, check=True, env=env)
-        base = {"os_name": "posix", "implementation_name": "cpython",
-                "platform_python_implementation": "CPython",
-                "python_version": "%d.%d" % PYTHON_MAJOR_MINOR}
+        base = {
+            "os_name": "posix",
+            "implementation_name": "cpython",
+            "platform_python_implementation": "CPython",
+            "python_version": PYTHON_VERSION,
+        }
         targets = [dict(base, **t) for t in TARGETS.values()]
-        out = subprocess.run([vpy, "-c", _WALK_SCRIPT, "pantsbuild.pants", json.dumps(targets)],
-                             check=True, env=env, capture_output=True, text=True)
+        out = subprocess.run(
+            [vpy, "-c", _WALK_SCRIPT, "pantsbuild.pants", json.dumps(targets)],
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
     result = json.loads(out.stdout)
     if result["missing"]:
-        sys.exit("Cannot lock: the host resolve does not cover every target platform:\n  "
-                 + "\n  ".join(result["missing"]))
+        sys.exit(
+            "Cannot lock: the host resolve does not cover every target platform:\n  "
+            + "\n  ".join(result["missing"])
+        )
     return sorted((tuple(v) for v in result["pins"].values()), key=lambda nv: canonicalize(nv[0]))
 
 
 def fetch_files(name: str) -> list[dict]:
     ctx = ssl.create_default_context(cafile=ca_bundle())
-    req = urllib.request.Request(f"{SIMPLE_INDEX}/{canonicalize(name)}/",
-                                 headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    req = urllib.request.Request(
+        f"{SIMPLE_INDEX}/{canonicalize(name)}/",
+        headers={"Accept": "application/vnd.pypi.simple.v1+json"},
+    )
     with urllib.request.urlopen(req, context=ctx, timeout=60) as resp:
         return json.load(resp)["files"]
 
@@ -188,7 +242,7 @@ def wheel_targets(filename: str) -> set[str]:
         if not m:
             return False
         kind, py_minor = m.group(1), (int(m.group(2)) if m.group(2) else None)
-        if abi == "cp3%d" % minor:
+        if abi == f"cp3{minor}":
             return kind == "cp" and py_minor == minor
         if abi == "abi3":
             return kind == "cp" and py_minor is not None and py_minor <= minor
@@ -218,7 +272,9 @@ def dist_version(filename: str, canonical_name: str) -> str | None:
 
 def lock_entry(name: str, version: str) -> tuple[list[str], list[str]]:
     """Returns (comment lines, sha256 hashes) for one pinned distribution."""
-    files = [f for f in fetch_files(name) if dist_version(f["filename"], canonicalize(name)) == version]
+    files = [
+        f for f in fetch_files(name) if dist_version(f["filename"], canonicalize(name)) == version
+    ]
     if not files:
         sys.exit(f"No files found on PyPI for {name}=={version}")
     chosen, covered, sdists = [], set(), []
@@ -248,17 +304,25 @@ def render(pins: list[tuple[str, str]], header: str) -> str:
         out.append(f"# {name}=={version}:")
         out.extend(comments)
         out.append(f"{name}=={version} \\")
-        out.extend(f"    --hash=sha256:{h}" + (" \\" if i < len(hashes) - 1 else "")
-                   for i, h in enumerate(hashes))
+        out.extend(
+            f"    --hash=sha256:{h}" + (" \\" if i < len(hashes) - 1 else "")
+            for i, h in enumerate(hashes)
+        )
     return "\n".join(out) + "\n"
 
 
 def pex_lock(pex_version: str) -> str:
-    files = [f for f in fetch_files("pex") if f["filename"].endswith(".whl")
-             and dist_version(f["filename"], "pex") == pex_version
-             and f"py3{PYTHON_MAJOR_MINOR[1]}" in f["filename"].split("-")[2].split(".")]
+    files = [
+        f
+        for f in fetch_files("pex")
+        if f["filename"].endswith(".whl")
+        and dist_version(f["filename"], "pex") == pex_version
+        and f"py3{PYTHON_MAJOR_MINOR[1]}" in f["filename"].split("-")[2].split(".")
+    ]
     if len(files) != 1:
-        sys.exit(f"Expected exactly one py39-tagged universal wheel for pex=={pex_version}, got {files}")
+        sys.exit(
+            f"Expected exactly one py39-tagged universal wheel for pex=={pex_version}, got {files}"
+        )
     return (
         "# Generated by build-support/bootstrap/lock_pants_requirements.py -- do not edit.\n"
         "# The pex CLI wheel that ./pants uses to build the PEX CLI handed to Pants ([pex-cli]).\n"
@@ -281,9 +345,13 @@ def main() -> int:
         "# Generated by build-support/bootstrap/lock_pants_requirements.py -- do not edit.\n"
         f"# pantsbuild.pants=={args.pants_version} and its dependency closure for CPython 3.9, "
         "hash-pinned for\n# `pip install --no-deps --require-hashes`: cp39 wheels for Linux "
-        "x86_64/aarch64 and macOS\n# x86_64/arm64, plus the sdist where one of those has no wheel.\n"
+        "x86_64/aarch64 and macOS\n# x86_64/arm64, plus the sdist where one of those has no "
+        "wheel.\n"
     )
-    outputs = {PANTS_REQUIREMENTS: render(pins, header), PEX_REQUIREMENTS: pex_lock(args.pex_version)}
+    outputs = {
+        PANTS_REQUIREMENTS: render(pins, header),
+        PEX_REQUIREMENTS: pex_lock(args.pex_version),
+    }
     stale = [p for p, text in outputs.items() if not p.exists() or p.read_text() != text]
     if args.check:
         for p in stale:
