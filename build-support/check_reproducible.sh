@@ -4,19 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-first="$(mktemp -d)"
-second="$(mktemp -d)"
-trap 'rm -rf "${first}" "${second}"' EXIT
+first="dist/reproducible/first"
+second="dist/reproducible/second"
+rm -rf dist/reproducible
 
 ./pants --pants-distdir="${first}" package ::
 ./pants --no-pantsd --no-local-cache --pants-distdir="${second}" package ::
 
-(cd "${first}" && find . -name '*.zip' | sort | xargs sha256sum) >"${first}.sha256"
-(cd "${second}" && find . -name '*.zip' | sort | xargs sha256sum) >"${second}.sha256"
-if ! diff -u "${first}.sha256" "${second}.sha256"; then
+checksums() { (cd "$1" && find . -name '*.zip' | sort | xargs sha256sum); }
+if ! diff -u <(checksums "${first}") <(checksums "${second}"); then
   echo "Two clean builds of the same sources gave different zips." >&2
   exit 1
 fi
-echo "Reproducible: $(wc -l <"${first}.sha256") zips identical across two clean builds."
-cat "${first}.sha256"
-rm -f "${first}.sha256" "${second}.sha256"
+echo "Reproducible: these zips were byte-identical across two clean builds:"
+checksums "${first}"
+rm -rf dist/reproducible

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 
@@ -42,6 +43,8 @@ from aws_lambda.handler import (
     parse_handler,
 )
 from aws_lambda.target_types import LambdaDependenciesField, LambdaHandlerField
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -168,10 +171,13 @@ async def validate_lambda_handler(request: ValidateLambdaHandlerRequest) -> Reso
     )
     try:
         check_handler_defined(contents[0].content, handler.func, contents[0].path)
-    except (HandlerNotFoundError, HandlerSourceError) as e:
+    except HandlerNotFoundError as e:
         raise InvalidFieldException(
-            f"The `{field.alias}` field of the target {request.address} is " f"`{field.value}`: {e}"
+            f"The `{field.alias}` field of the target {request.address} is `{field.value}`: {e}"
         ) from e
+    except HandlerSourceError as e:
+        # Pants' own interpreter may not parse syntax newer than itself; the runtime will.
+        logger.warning(f"Could not check the `{field.alias}` of {request.address}: {e}")
     return handler
 
 

@@ -52,15 +52,6 @@ class LambdaFunctionFieldSet(PackageFieldSet):
     resolve: PythonResolveField
 
 
-def _format_size(num_bytes: int) -> str:
-    size = float(num_bytes)
-    for unit in ("B", "KiB", "MiB"):
-        if size < 1024:
-            return f"{size:.1f} {unit}" if unit != "B" else f"{num_bytes} B"
-        size /= 1024
-    return f"{size:.1f} GiB"
-
-
 @rule(desc="Package AWS Lambda function", level=LogLevel.DEBUG)
 async def package_lambda_function(
     field_set: LambdaFunctionFieldSet, python_setup: PythonSetup
@@ -79,7 +70,8 @@ async def package_lambda_function(
             ValidateLambdaHandlerRequest(field_set.address, field_set.handler),
         ),
     )
-    if field_set.complete_platforms.value:
+    custom_platforms = bool(field_set.complete_platforms.value)
+    if custom_platforms:
         complete_platforms = await Get(
             CompletePlatforms,
             UnparsedAddressInputs,
@@ -97,6 +89,7 @@ async def package_lambda_function(
                 ),
             ),
         )
+    target_platform = ", ".join(complete_platforms) if custom_platforms else str(platform)
 
     pex = await Get(
         Pex,
@@ -109,7 +102,7 @@ async def package_lambda_function(
             additional_args=_PEX_ARGS,
             additional_lockfile_args=_PEX_ARGS,
             warn_for_transitive_files_targets=True,
-            description=f"Resolving {field_set.address} for {platform}",
+            description=f"Resolving {field_set.address} for {target_platform}",
         ),
     )
     venv = await Get(
@@ -119,7 +112,7 @@ async def package_lambda_function(
             layout=PexVenvLayout.FLAT,
             output_path=Path("lambda"),
             complete_platforms=complete_platforms,
-            description=f"Installing {field_set.address} for {platform}",
+            description=f"Installing {field_set.address} for {target_platform}",
         ),
     )
     output_file = field_set.output_path.value_or_default(file_ending="zip")
@@ -136,9 +129,12 @@ async def package_lambda_function(
         output_file,
         extra_log_lines=(
             f"    Handler: {handler.aws_handler}",
-            f"    Runtime: {platform.runtime.name} ({platform.architecture.lambda_name})",
-            f"    Size: {_format_size(lambda_zip.zipped_size)} zipped, "
-            f"{_format_size(lambda_zip.unzipped_size)} unzipped, {lambda_zip.file_count} files",
+            (
+                f"    Complete platforms: {target_platform}"
+                if custom_platforms
+                else f"    Runtime: {platform.runtime.name} ({platform.architecture.lambda_name})"
+            ),
+            f"    Size: {lambda_zip.size_summary}",
         ),
     )
     return BuiltPackage(digest=lambda_zip.digest, artifacts=(artifact,))

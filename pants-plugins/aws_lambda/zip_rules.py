@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from pants.backend.python.util_rules import pex
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.pex_environment import PythonExecutable
 from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
@@ -23,7 +24,6 @@ class BuildLambdaZipRequest:
     source_dir: str
     output_file: str
     description: str
-    archive_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,25 @@ class LambdaZip:
     file_count: int
     unzipped_size: int
     zipped_size: int
+
+    @property
+    def size_summary(self) -> str:
+        return (
+            f"{format_size(self.zipped_size)} zipped, {format_size(self.unzipped_size)} "
+            f"unzipped, {self.file_count} files"
+        )
+
+
+def format_size(num_bytes: int) -> str:
+    """`num_bytes` in binary units, e.g. `292.5 KiB`."""
+    if num_bytes < 1024:
+        return f"{num_bytes} B"
+    size = num_bytes / 1024
+    for unit in ("KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
 
 
 @rule
@@ -44,7 +63,6 @@ async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
         Get(Digest, CreateDigest([FileContent(_ZIP_WRITER, writer_script)])),
     )
     input_digest = await Get(Digest, MergeDigests([request.digest, writer_digest]))
-    prefix_args = ("--prefix", request.archive_prefix) if request.archive_prefix else ()
     result = await Get(
         ProcessResult,
         Process(
@@ -55,7 +73,6 @@ async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
                 request.source_dir,
                 "--output",
                 request.output_file,
-                *prefix_args,
             ),
             input_digest=input_digest,
             output_files=(request.output_file,),
@@ -74,4 +91,4 @@ async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
 
 
 def rules():
-    return collect_rules()
+    return (*collect_rules(), *pex.rules())
