@@ -177,9 +177,17 @@ def test_handler_module_not_in_closure(rule_runner: RuleRunner) -> None:
 @pytest.mark.parametrize(
     "fields, message",
     [
-        ("runtime='python3.8'", "Unknown AWS Lambda Python runtime 'python3.8'"),
-        ("architecture='amd64'", "Unknown AWS Lambda architecture 'amd64'"),
-        ("handler='handler'", "handler"),
+        (
+            "runtime='python3.8'",
+            "The `runtime` field of the target src/app:app is invalid: "
+            "Unknown AWS Lambda Python runtime 'python3.8'. Use one of: python3.9,",
+        ),
+        (
+            "architecture='amd64'",
+            "The `architecture` field of the target src/app:app is invalid: "
+            "Unknown AWS Lambda architecture 'amd64'. Use one of: x86_64, arm64.",
+        ),
+        ("handler='handler'", "Invalid handler 'handler': expected exactly one ':'"),
     ],
 )
 def test_invalid_fields(rule_runner: RuleRunner, fields: str, message: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
+from typing import Callable, Optional
 
 from pants.backend.python.target_types import PexCompletePlatformsField, PythonResolveField
 from pants.core.goals.package import OutputPathField
@@ -32,6 +32,16 @@ from aws_lambda.runtimes import (
 )
 
 
+def _validate(alias: str, address: Address, check: Callable[[str], object], value: str) -> None:
+    """Run one of the pure modules' checks on `value`, naming the field and target if it fails."""
+    try:
+        check(value)
+    except (InvalidHandlerError, UnknownRuntimeError, UnknownArchitectureError) as e:
+        raise InvalidFieldException(
+            f"The `{alias}` field of the target {address} is invalid: {e}"
+        ) from e
+
+
 class LambdaHandlerField(StringField, AsyncFieldMixin, SecondaryOwnerMixin):
     alias = "handler"
     required = True
@@ -51,12 +61,7 @@ class LambdaHandlerField(StringField, AsyncFieldMixin, SecondaryOwnerMixin):
     def compute_value(cls, raw_value: Optional[str], address: Address) -> str:
         value = super().compute_value(raw_value, address)
         assert value is not None
-        try:
-            parse_handler(value)
-        except InvalidHandlerError as e:
-            raise InvalidFieldException(
-                f"The `{cls.alias}` field of the target {address} is invalid: {e}"
-            ) from e
+        _validate(cls.alias, address, parse_handler, value)
         return value
 
     @property
@@ -82,12 +87,7 @@ class LambdaRuntimeField(StringField):
     def compute_value(cls, raw_value: Optional[str], address: Address) -> Optional[str]:
         value = super().compute_value(raw_value, address)
         if value is not None:
-            try:
-                runtime_for(value)
-            except UnknownRuntimeError as e:
-                raise InvalidFieldException(
-                    f"The `{cls.alias}` field of the target {address} is invalid: {e}"
-                ) from e
+            _validate(cls.alias, address, runtime_for, value)
         return value
 
 
@@ -106,12 +106,7 @@ class LambdaArchitectureField(StringField):
     def compute_value(cls, raw_value: Optional[str], address: Address) -> Optional[str]:
         value = super().compute_value(raw_value, address)
         if value is not None:
-            try:
-                architecture_for(value)
-            except UnknownArchitectureError as e:
-                raise InvalidFieldException(
-                    f"The `{cls.alias}` field of the target {address} is invalid: {e}"
-                ) from e
+            _validate(cls.alias, address, architecture_for, value)
         return value
 
 
