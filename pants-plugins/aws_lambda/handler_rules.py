@@ -86,7 +86,7 @@ async def resolve_lambda_handler(request: ResolveLambdaHandlerRequest) -> Resolv
         )
     source_root = await Get(SourceRoot, SourceRootRequest, SourceRootRequest.for_file(path))
     module = os.path.splitext(os.path.relpath(path, source_root.path))[0].replace(os.sep, ".")
-    return ResolvedLambdaHandler(module, spec.func, from_file=True)
+    return ResolvedLambdaHandler(module.removesuffix(".__init__"), spec.func, from_file=True)
 
 
 @dataclass(frozen=True)

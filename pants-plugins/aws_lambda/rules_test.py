@@ -156,12 +156,6 @@ def test_arm64_zip_has_aarch64_extensions(rule_runner: RuleRunner) -> None:
     assert "Runtime: python3.12 (arm64)" in built.artifacts[0].extra_log_lines[1]
 
 
-def test_missing_handler_file(rule_runner: RuleRunner) -> None:
-    write_example(rule_runner, "name='app', handler='nope.py:handler'")
-    with engine_error(InvalidFieldException, contains="`src/app/nope.py` does not exist"):
-        package(rule_runner, Address("src/app", target_name="app"))
-
-
 def test_missing_handler_function(rule_runner: RuleRunner) -> None:
     write_example(rule_runner, "name='app', handler='handler.py:handle'")
     with engine_error(InvalidFieldException, contains="Did you mean 'handler'?"):
