@@ -165,6 +165,17 @@ def determine_lambda_aware_resolves(
     python_setup: PythonSetup,
     generate_lockfiles_subsystem: GenerateLockfilesSubsystem,
 ) -> KnownUserResolveNames:
+    if python_setup.resolves_generate_lockfiles:
+        raise LambdaLockfileConfigError(
+            softwrap(
+                """
+                The aws_lambda backend generates the lockfiles of `[python].resolves` itself, so
+                that each one has wheels for every Lambda runtime and architecture it is used
+                for. Set `[python].resolves_generate_lockfiles = false` in pants.toml to hand
+                lockfile generation over to it.
+                """
+            )
+        )
     # Pants 2.17 hands `generate-lockfiles --resolve=NAME` to the first backend that knows NAME,
     # and the Python backend is registered before any other.
     requested = set(generate_lockfiles_subsystem.resolve) & set(python_setup.resolves)
@@ -176,17 +187,6 @@ def determine_lambda_aware_resolves(
                 generates the lockfiles of `[python].resolves`, and Pants 2.17 cannot route
                 `--resolve={sorted(requested)[0]}` to it; without `--resolve`, every resolve is
                 locked, each for the Lambda platforms its lambdas use.
-                """
-            )
-        )
-    if python_setup.resolves_generate_lockfiles:
-        raise LambdaLockfileConfigError(
-            softwrap(
-                """
-                The aws_lambda backend generates the lockfiles of `[python].resolves` itself, so
-                that each one has wheels for every Lambda runtime and architecture it is used
-                for. Set `[python].resolves_generate_lockfiles = false` in pants.toml to hand
-                lockfile generation over to it.
                 """
             )
         )
