@@ -8,8 +8,12 @@ from pathlib import Path
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.target_types import PexLayout, PythonResolveField
 from pants.backend.python.util_rules import pex_from_targets, pex_venv
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.pex import CompletePlatforms, Pex
-from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsRequest
+from pants.backend.python.util_rules.pex_from_targets import (
+    InterpreterConstraintsRequest,
+    PexFromTargetsRequest,
+)
 from pants.backend.python.util_rules.pex_venv import PexVenv, PexVenvLayout, PexVenvRequest
 from pants.core.goals.package import (
     BuiltPackage,
@@ -19,13 +23,16 @@ from pants.core.goals.package import (
 )
 from pants.engine.addresses import UnparsedAddressInputs
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.target import InvalidFieldException
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
+from pants.util.strutil import softwrap
 
 from aws_lambda import handler_rules, lockfile, platform_rules, zip_rules
 from aws_lambda.handler_rules import ResolvedLambdaHandler, ValidateLambdaHandlerRequest
 from aws_lambda.lockfile import CheckLockfileCoversPlatformRequest, LockfileCoversPlatform
 from aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
+from aws_lambda.runtimes import RUNTIMES, LambdaRuntime
 from aws_lambda.target_types import (
     LambdaArchitectureField,
     LambdaCompletePlatformsField,
@@ -52,6 +59,33 @@ class LambdaFunctionFieldSet(PackageFieldSet):
     resolve: PythonResolveField
 
 
+def _check_runtime_allowed(
+    field_set: LambdaFunctionFieldSet,
+    platform: LambdaPlatform,
+    interpreter_constraints: InterpreterConstraints,
+    python_setup: PythonSetup,
+) -> None:
+    def version(runtime: LambdaRuntime) -> str:
+        return "{}.{}".format(*runtime.python_version)
+
+    universe = {*python_setup.interpreter_versions_universe, *map(version, RUNTIMES)}
+    allowed = interpreter_constraints.partition_into_major_minor_versions(sorted(universe))
+    if version(platform.runtime) in allowed:
+        return
+    allowed_runtimes = [runtime.name for runtime in RUNTIMES if version(runtime) in allowed]
+    raise InvalidFieldException(
+        softwrap(
+            f"""
+            The `{field_set.runtime.alias}` of the target {field_set.address} is
+            {platform.runtime.name}, but its code's interpreter constraints
+            ({interpreter_constraints}) do not allow Python {version(platform.runtime)}. Set
+            `runtime` to one of: {', '.join(allowed_runtimes) or '(none)'}, or change the
+            interpreter constraints of the code or its resolve.
+            """
+        )
+    )
+
+
 @rule(desc="Package AWS Lambda function", level=LogLevel.DEBUG)
 async def package_lambda_function(
     field_set: LambdaFunctionFieldSet, python_setup: PythonSetup
@@ -71,6 +105,11 @@ async def package_lambda_function(
         ),
     )
     custom_platforms = bool(field_set.complete_platforms.value)
+    if not custom_platforms:
+        interpreter_constraints = await Get(
+            InterpreterConstraints, InterpreterConstraintsRequest([field_set.address])
+        )
+        _check_runtime_allowed(field_set, platform, interpreter_constraints, python_setup)
     if custom_platforms:
         complete_platforms = await Get(
             CompletePlatforms,

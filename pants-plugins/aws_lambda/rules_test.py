@@ -213,3 +213,16 @@ def test_platform_missing_from_the_lockfile(rule_runner: RuleRunner) -> None:
         ),
     ):
         package(rule_runner, Address("src/app", target_name="app"))
+
+
+def test_runtime_outside_the_interpreter_constraints(rule_runner: RuleRunner) -> None:
+    write_example(rule_runner, "name='app', handler='handler.py:handler', runtime='python3.10'")
+    with engine_error(
+        InvalidFieldException,
+        contains=(
+            "The `runtime` of the target src/app:app is python3.10, but its code's interpreter "
+            "constraints (CPython<3.14,>=3.11) do not allow Python 3.10. Set `runtime` to one "
+            "of: python3.11, python3.12, python3.13"
+        ),
+    ):
+        package(rule_runner, Address("src/app", target_name="app"))
