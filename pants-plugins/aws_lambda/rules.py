@@ -104,21 +104,18 @@ async def package_lambda_function(
             ValidateLambdaHandlerRequest(field_set.address, field_set.handler),
         ),
     )
-    custom_platforms = bool(field_set.complete_platforms.value)
-    if not custom_platforms:
-        interpreter_constraints = await Get(
-            InterpreterConstraints, InterpreterConstraintsRequest([field_set.address])
-        )
-        _check_runtime_allowed(field_set, platform, interpreter_constraints, python_setup)
-    if custom_platforms:
+    if field_set.complete_platforms.value:
         complete_platforms = await Get(
             CompletePlatforms,
             UnparsedAddressInputs,
             field_set.complete_platforms.to_unparsed_address_inputs(),
         )
+        target_platform = ", ".join(complete_platforms)
+        platform_log_line = f"    Complete platforms: {target_platform}"
     else:
-        complete_platforms, _ = await MultiGet(
+        complete_platforms, interpreter_constraints, _ = await MultiGet(
             Get(CompletePlatforms, LambdaPlatform, platform),
+            Get(InterpreterConstraints, InterpreterConstraintsRequest([field_set.address])),
             Get(
                 LockfileCoversPlatform,
                 CheckLockfileCoversPlatformRequest(
@@ -128,7 +125,11 @@ async def package_lambda_function(
                 ),
             ),
         )
-    target_platform = ", ".join(complete_platforms) if custom_platforms else str(platform)
+        _check_runtime_allowed(field_set, platform, interpreter_constraints, python_setup)
+        target_platform = str(platform)
+        platform_log_line = (
+            f"    Runtime: {platform.runtime.name} ({platform.architecture.lambda_name})"
+        )
 
     pex = await Get(
         Pex,
@@ -168,11 +169,7 @@ async def package_lambda_function(
         output_file,
         extra_log_lines=(
             f"    Handler: {handler.aws_handler}",
-            (
-                f"    Complete platforms: {target_platform}"
-                if custom_platforms
-                else f"    Runtime: {platform.runtime.name} ({platform.architecture.lambda_name})"
-            ),
+            platform_log_line,
             f"    Size: {lambda_zip.size_summary}",
         ),
     )

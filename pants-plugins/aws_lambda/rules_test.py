@@ -24,6 +24,7 @@ from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 from aws_lambda import rules as package_rules
 from aws_lambda.lockfile import LambdaLockfileStaleError
 from aws_lambda.rules import LambdaFunctionFieldSet
+from aws_lambda.runtimes import architecture_for, complete_platform_json, runtime_for
 from aws_lambda.target_types import LambdaFunctionTarget
 from aws_lambda.testutil import ENV_INHERIT, pex_cli_args
 
@@ -63,7 +64,7 @@ def set_options(rule_runner: RuleRunner, *args: str) -> None:
     )
 
 
-def write_example(rule_runner: RuleRunner, lambda_fields: str) -> None:
+def write_example(rule_runner: RuleRunner, lambda_fields: str, extra_build: str = "") -> None:
     rule_runner.write_files(
         {
             "3rdparty/BUILD": dedent(
@@ -91,7 +92,9 @@ def write_example(rule_runner: RuleRunner, lambda_fields: str) -> None:
                     return {"message": greet(msgspec.convert(event, Event).name)}
                 """
             ),
-            "src/app/BUILD": f"python_sources(name='lib')\n\nlambda_function({lambda_fields})",
+            "src/app/BUILD": (
+                f"python_sources(name='lib')\n\nlambda_function({lambda_fields})\n{extra_build}"
+            ),
         }
     )
 
@@ -226,3 +229,17 @@ def test_runtime_outside_the_interpreter_constraints(rule_runner: RuleRunner) ->
         ),
     ):
         package(rule_runner, Address("src/app", target_name="app"))
+
+
+def test_own_complete_platform_replaces_the_generated_one(rule_runner: RuleRunner) -> None:
+    platform = complete_platform_json(runtime_for("python3.12"), architecture_for("arm64"))
+    write_example(
+        rule_runner,
+        "name='app', handler='handler.py:handler', complete_platforms=[':platform']",
+        extra_build="file(name='platform', source='platform.json')",
+    )
+    rule_runner.write_files({"src/app/platform.json": platform})
+    built, archive = package(rule_runner, Address("src/app", target_name="app"))
+
+    assert "msgspec/_core.cpython-312-aarch64-linux-gnu.so" in archive.namelist()
+    assert "    Complete platforms: src/app/platform.json" in built.artifacts[0].extra_log_lines
