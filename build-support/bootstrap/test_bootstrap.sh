@@ -326,10 +326,18 @@ echo "== 6. fallback and no re-runs"
 
 stop_pantsd
 out="$(PANTS_BOOTSTRAP_VERBOSE=1 ./pants --version 2>"${WORK}/fb.err")" && rc=0 || rc=$?
-if [[ ${rc} == 0 && "${out}" == "2.17.1" ]] && grep -q "using the Python launcher" "${WORK}/fb.err"; then
-  pass "no pantsd: native client hands over to the Python launcher (which starts pantsd)"
+if [[ ${rc} == 0 && "${out}" == "2.17.1" ]] && grep -q "via the Python launcher" "${WORK}/fb.err"; then
+  pass "no live pantsd: straight to the Python launcher (which starts pantsd)"
 else
-  fail "fallback without pantsd: rc=${rc} out=${out}"
+  fail "no live pantsd: rc=${rc} out=${out}"
+fi
+# A daemon option that differs from the running pantsd's: the native client hands over.
+out="$(PANTS_BOOTSTRAP_VERBOSE=1 ./pants --show-log-target --version 2>"${WORK}/fp.err")" &&
+  rc=0 || rc=$?
+if [[ ${rc} == 0 && "${out}" == "2.17.1" ]] && grep -q "using the Python launcher" "${WORK}/fp.err"; then
+  pass "pantsd with other options: native client hands over to the Python launcher"
+else
+  fail "fingerprint mismatch: rc=${rc} out=${out}"
 fi
 out="$(PANTS_BOOTSTRAP_VERBOSE=1 ./pants --no-pantsd --version 2>"${WORK}/np.err")" || true
 if [[ "${out}" == "2.17.1" ]] && grep -q "via the Python launcher" "${WORK}/np.err"; then
