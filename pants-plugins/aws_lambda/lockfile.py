@@ -408,8 +408,8 @@ async def check_lockfile_covers_platform(
             {request.description_of_origin} builds for {request.platform} ({tag}), but the
             lockfile {lockfile_path} of the resolve `{request.resolve}` holds no wheels for that
             platform; it was locked for: {', '.join(sorted(locked_tags))}. Run
-            `{bin_name()} generate-lockfiles --resolve={request.resolve}` to lock it for every
-            Lambda platform the resolve's lambdas use.
+            `{bin_name()} generate-lockfiles` to lock it for every Lambda platform the
+            resolve's lambdas use.
             """
         )
     )

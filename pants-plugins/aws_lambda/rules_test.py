@@ -212,7 +212,9 @@ def test_platform_missing_from_the_lockfile(rule_runner: RuleRunner) -> None:
         LambdaLockfileStaleError,
         contains=(
             "builds for python3.12 x86_64 (cp312-cp312-manylinux_2_34_x86_64), but the lockfile "
-            "lambdas.lock of the resolve `python-default` holds no wheels for that platform"
+            "lambdas.lock of the resolve `python-default` holds no wheels for that platform; it "
+            "was locked for: cp311-cp311-manylinux_2_26_x86_64. Run `pants generate-lockfiles` "
+            "to lock it"
         ),
     ):
         package(rule_runner, Address("src/app", target_name="app"))
