@@ -46,7 +46,6 @@ from pants.engine.fs import (
     DigestContents,
     FileContent,
     MergeDigests,
-    PathGlobs,
 )
 from pants.engine.process import FallibleProcessResult, ProcessCacheScope
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
@@ -60,7 +59,6 @@ from pants.util.strutil import softwrap
 from aws_lambda import platform_rules
 from aws_lambda.pex_lock import (
     describe_lock_failure,
-    locked_platform_tags,
     newest_artifacts_summary,
     unlockable_requirements,
 )
@@ -373,53 +371,11 @@ async def generate_lambda_lockfile(
     return GenerateLockfileResult(digest, request.resolve_name, request.lockfile_dest, diff=None)
 
 
-class LambdaLockfileStaleError(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class CheckLockfileCoversPlatformRequest:
-    description_of_origin: str
-    resolve: str
-    platform: LambdaPlatform
-
-
-@dataclass(frozen=True)
-class LockfileCoversPlatform:
-    pass
-
-
-@rule
-async def check_lockfile_covers_platform(
-    request: CheckLockfileCoversPlatformRequest, python_setup: PythonSetup
-) -> LockfileCoversPlatform:
-    """Fail early, and say what to run, when a lambda's platform was added after locking."""
-    lockfile_path = python_setup.resolves.get(request.resolve)
-    if not python_setup.enable_resolves or not lockfile_path:
-        return LockfileCoversPlatform()
-    contents = await Get(DigestContents, PathGlobs([lockfile_path]))
-    locked_tags = locked_platform_tags(contents[0].content.decode()) if contents else None
-    tag = request.platform.most_specific_tag
-    if locked_tags is None or tag in locked_tags:
-        return LockfileCoversPlatform()
-    raise LambdaLockfileStaleError(
-        softwrap(
-            f"""
-            {request.description_of_origin} builds for {request.platform} ({tag}), but the
-            lockfile {lockfile_path} of the resolve `{request.resolve}` holds no wheels for that
-            platform; it was locked for: {', '.join(sorted(locked_tags))}. Run
-            `{bin_name()} generate-lockfiles` to lock it for every Lambda platform the
-            resolve's lambdas use.
-            """
-        )
-    )
-
-
 def rules():
     return (
+        *collect_rules(),
+        *platform_rules.rules(),
         UnionRule(KnownUserResolveNamesRequest, KnownLambdaAwareResolveNamesRequest),
         UnionRule(RequestedUserResolveNames, RequestedLambdaAwareResolveNames),
         UnionRule(GenerateLockfile, GenerateLambdaLockfile),
-        *collect_rules(),
-        *platform_rules.rules(),
     )

@@ -33,7 +33,7 @@ from aws_lambda.lockfile import (
 from aws_lambda.platform_rules import LambdaPlatform
 from aws_lambda.runtimes import architecture_for, runtime_for
 from aws_lambda.target_types import LambdaFunctionTarget
-from aws_lambda.testutil import ENV_INHERIT, pex_cli_args
+from aws_lambda.testutil import set_pex_options
 
 PY311_X86_64 = LambdaPlatform(runtime_for("python3.11"), architecture_for("x86_64"))
 PY312_X86_64 = LambdaPlatform(runtime_for("python3.12"), architecture_for("x86_64"))
@@ -51,15 +51,12 @@ def rule_runner() -> RuleRunner:
         ],
         target_types=[LambdaFunctionTarget, PythonRequirementTarget, FileTarget],
     )
-    rule_runner.set_options(
-        [
-            *pex_cli_args(),
-            "--python-enable-resolves",
-            "--no-python-resolves-generate-lockfiles",
-            "--python-resolves={'lambdas': 'lambdas.lock', 'tools': 'tools.lock'}",
-            "--lambda-runtime=python3.12",
-        ],
-        env_inherit=ENV_INHERIT,
+    set_pex_options(
+        rule_runner,
+        "--python-enable-resolves",
+        "--no-python-resolves-generate-lockfiles",
+        "--python-resolves={'lambdas': 'lambdas.lock', 'tools': 'tools.lock'}",
+        "--lambda-runtime=python3.12",
     )
     return rule_runner
 
@@ -90,7 +87,7 @@ def test_lambda_resolves_lock_for_their_platforms(rule_runner: RuleRunner) -> No
     lambdas, tools = sorted(requests, key=lambda request: request.resolve_name)
     assert lambdas == GenerateLambdaLockfile(
         requirements=FrozenOrderedSet(["numpy"]),
-        interpreter_constraints=InterpreterConstraints(["CPython>=3.7,<4"]),
+        interpreter_constraints=InterpreterConstraints(["CPython>=3.11,<3.14"]),
         platforms=(PY311_X86_64, PY312_X86_64),
         complete_platform_addresses=("//:platform",),
         resolve_name="lambdas",

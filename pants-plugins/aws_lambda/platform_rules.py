@@ -15,8 +15,8 @@ from aws_lambda.runtimes import (
     UnknownArchitectureError,
     UnknownRuntimeError,
     architecture_for,
-    compatible_tags,
     complete_platform_json,
+    manylinux_platform_tags,
     runtime_for,
 )
 from aws_lambda.subsystem import LambdaSubsystem
@@ -39,7 +39,11 @@ class LambdaPlatform:
     @property
     def most_specific_tag(self) -> str:
         """The tag Pex names this platform by, e.g. `cp311-cp311-manylinux_2_26_x86_64`."""
-        return compatible_tags(self.runtime, self.architecture)[0]
+        abi = self.runtime.cpython_tag
+        newest_platform_tag = manylinux_platform_tags(
+            self.runtime.glibc_version, self.architecture.machine
+        )[0]
+        return f"{abi}-{abi}-{newest_platform_tag}"
 
     @property
     def complete_platform_path(self) -> str:

@@ -6,8 +6,7 @@ from aws_lambda.target_types import target_types as lambda_target_types
 
 
 def rules():
-    # Lockfile rules first: see `lockfile.rules()`.
-    return (*lockfile.rules(), *package_rules.rules(), *platform_goal.rules())
+    return (*package_rules.rules(), *lockfile.rules(), *platform_goal.rules())
 
 
 def target_types():

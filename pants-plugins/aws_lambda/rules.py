@@ -28,9 +28,12 @@ from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
-from aws_lambda import handler_rules, lockfile, platform_rules, zip_rules
+from aws_lambda import handler_rules, lockfile_coverage, platform_rules, zip_rules
 from aws_lambda.handler_rules import ResolvedLambdaHandler, ValidateLambdaHandlerRequest
-from aws_lambda.lockfile import CheckLockfileCoversPlatformRequest, LockfileCoversPlatform
+from aws_lambda.lockfile_coverage import (
+    CheckLockfileCoversPlatformRequest,
+    LockfileCoversPlatform,
+)
 from aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from aws_lambda.runtimes import RUNTIMES, LambdaRuntime
 from aws_lambda.target_types import (
@@ -180,7 +183,7 @@ def rules():
     return (
         *collect_rules(),
         *handler_rules.rules(),
-        *lockfile.rules(),
+        *lockfile_coverage.rules(),
         *platform_rules.rules(),
         *zip_rules.rules(),
         *pex_from_targets.rules(),

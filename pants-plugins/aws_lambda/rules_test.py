@@ -22,11 +22,11 @@ from pants.engine.target import InvalidFieldException
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 
 from aws_lambda import rules as package_rules
-from aws_lambda.lockfile import LambdaLockfileStaleError
+from aws_lambda.lockfile_coverage import LambdaLockfileStaleError
 from aws_lambda.rules import LambdaFunctionFieldSet
 from aws_lambda.runtimes import architecture_for, complete_platform_json, runtime_for
 from aws_lambda.target_types import LambdaFunctionTarget
-from aws_lambda.testutil import ENV_INHERIT, pex_cli_args
+from aws_lambda.testutil import set_pex_options
 
 ELF_MACHINE_X86_64 = 62
 ELF_MACHINE_AARCH64 = 183
@@ -48,20 +48,8 @@ def rule_runner() -> RuleRunner:
             FileTarget,
         ],
     )
-    set_options(rule_runner)
+    set_pex_options(rule_runner, "--source-root-patterns=['src']")
     return rule_runner
-
-
-def set_options(rule_runner: RuleRunner, *args: str) -> None:
-    rule_runner.set_options(
-        [
-            *pex_cli_args(),
-            "--source-root-patterns=['src']",
-            "--python-interpreter-constraints=['CPython>=3.11,<3.14']",
-            *args,
-        ],
-        env_inherit=ENV_INHERIT,
-    )
 
 
 def write_example(rule_runner: RuleRunner, lambda_fields: str, extra_build: str = "") -> None:
@@ -202,8 +190,9 @@ def test_platform_missing_from_the_lockfile(rule_runner: RuleRunner) -> None:
         ],
     }
     rule_runner.write_files({"lambdas.lock": json.dumps(lock)})
-    set_options(
+    set_pex_options(
         rule_runner,
+        "--source-root-patterns=['src']",
         "--python-enable-resolves",
         "--python-resolves={'python-default': 'lambdas.lock'}",
     )

@@ -8,7 +8,7 @@ from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
 from aws_lambda import zip_rules
-from aws_lambda.testutil import ENV_INHERIT, pex_cli_args
+from aws_lambda.testutil import set_pex_options
 from aws_lambda.zip_rules import BuildLambdaZipRequest, LambdaZip, format_size
 
 
@@ -22,10 +22,7 @@ def rule_runner() -> RuleRunner:
             QueryRule(DigestContents, [Digest]),
         ]
     )
-    rule_runner.set_options(
-        [*pex_cli_args(), "--python-interpreter-constraints=['CPython>=3.9,<3.14']"],
-        env_inherit=ENV_INHERIT,
-    )
+    set_pex_options(rule_runner)
     return rule_runner
 
 
