@@ -41,6 +41,9 @@ PEX_VERSION = "2.105.2"
 PYTHON_MAJOR_MINOR = (3, 9)
 PYTHON_VERSION = "{}.{}".format(*PYTHON_MAJOR_MINOR)
 SIMPLE_INDEX = "https://pypi.org/simple"
+# Pants 2.17's `packaging` 21.3 uses pyparsing names that pyparsing 3.1+ deprecates with a
+# warning on every first import.
+CONSTRAINTS = ("pyparsing<3.1",)
 
 HERE = Path(__file__).resolve().parent
 PANTS_REQUIREMENTS = HERE / "pants-requirements.txt"
@@ -193,6 +196,7 @@ def resolve_closure(python: str, pants_version: str) -> list[tuple[str, str]]:
             "--index-url",
             SIMPLE_INDEX + "/",
             f"pantsbuild.pants=={pants_version}",
+            *CONSTRAINTS,
         ]
         if cert:
             cmd[4:4] = ["--cert", cert]

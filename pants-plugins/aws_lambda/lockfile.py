@@ -67,7 +67,6 @@ from aws_lambda.runtimes import RUNTIMES
 from aws_lambda.target_types import (
     LambdaArchitectureField,
     LambdaCompletePlatformsField,
-    LambdaHandlerField,
     LambdaRuntimeField,
 )
 
@@ -206,7 +205,7 @@ async def setup_lambda_aware_lockfile_requests(
         if tgt.has_fields((PythonRequirementResolveField, PythonRequirementsField)):
             resolve = tgt[PythonRequirementResolveField].normalized_value(python_setup)
             requirement_fields[resolve].add(tgt[PythonRequirementsField])
-        elif tgt.has_fields((LambdaHandlerField, PythonResolveField)):
+        elif tgt.has_fields((LambdaRuntimeField, PythonResolveField)):
             lambda_targets.append(tgt)
 
     generated = [tgt for tgt in lambda_targets if not tgt[LambdaCompletePlatformsField].value]

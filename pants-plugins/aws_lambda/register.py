@@ -1,4 +1,4 @@
-"""AWS Lambda packaging for Python: the `lambda_function` target and its rules."""
+"""AWS Lambda packaging for Python: the `lambda_function` and `lambda_layer` targets."""
 
 from aws_lambda import lockfile, platform_goal
 from aws_lambda import rules as package_rules

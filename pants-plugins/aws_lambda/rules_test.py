@@ -1,32 +1,20 @@
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
-import zipfile
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from pants.backend.python import target_types_rules as python_target_types_rules
-from pants.backend.python.target_types import (
-    PythonRequirementTarget,
-    PythonSourcesGeneratorTarget,
-)
-from pants.core.goals.package import BuiltPackage
-from pants.core.target_types import FileTarget
 from pants.engine.addresses import Address
-from pants.engine.fs import Digest, DigestContents
 from pants.engine.target import InvalidFieldException
-from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
+from pants.testutil.rule_runner import RuleRunner, engine_error
 
-from aws_lambda import rules as package_rules
 from aws_lambda.lockfile_coverage import LambdaLockfileStaleError
 from aws_lambda.rules import LambdaFunctionFieldSet
 from aws_lambda.runtimes import architecture_for, complete_platform_json, runtime_for
-from aws_lambda.target_types import LambdaFunctionTarget
-from aws_lambda.testutil import set_pex_options
+from aws_lambda.testutil import PackagedZip, lambda_rule_runner, package_zip, set_pex_options
 
 ELF_MACHINE_X86_64 = 62
 ELF_MACHINE_AARCH64 = 183
@@ -34,22 +22,7 @@ ELF_MACHINE_AARCH64 = 183
 
 @pytest.fixture
 def rule_runner() -> RuleRunner:
-    rule_runner = RuleRunner(
-        rules=[
-            *python_target_types_rules.rules(),
-            *package_rules.rules(),
-            QueryRule(BuiltPackage, [LambdaFunctionFieldSet]),
-            QueryRule(DigestContents, [Digest]),
-        ],
-        target_types=[
-            LambdaFunctionTarget,
-            PythonSourcesGeneratorTarget,
-            PythonRequirementTarget,
-            FileTarget,
-        ],
-    )
-    set_pex_options(rule_runner, "--source-root-patterns=['src']")
-    return rule_runner
+    return lambda_rule_runner()
 
 
 def write_example(rule_runner: RuleRunner, lambda_fields: str, extra_build: str = "") -> None:
@@ -87,11 +60,8 @@ def write_example(rule_runner: RuleRunner, lambda_fields: str, extra_build: str 
     )
 
 
-def package(rule_runner: RuleRunner, address: Address) -> tuple[BuiltPackage, zipfile.ZipFile]:
-    target = rule_runner.get_target(address)
-    built = rule_runner.request(BuiltPackage, [LambdaFunctionFieldSet.create(target)])
-    (content,) = rule_runner.request(DigestContents, [built.digest])
-    return built, zipfile.ZipFile(io.BytesIO(content.content))
+def package(rule_runner: RuleRunner, address: Address) -> PackagedZip:
+    return package_zip(rule_runner, LambdaFunctionFieldSet, address)
 
 
 def elf_machine(data: bytes) -> int:
@@ -101,7 +71,8 @@ def elf_machine(data: bytes) -> int:
 
 def test_zip_has_the_handler_closure_only(rule_runner: RuleRunner, tmp_path: Path) -> None:
     write_example(rule_runner, "name='app', handler='handler.py:handler', runtime='python3.11'")
-    built, archive = package(rule_runner, Address("src/app", target_name="app"))
+    packaged = package(rule_runner, Address("src/app", target_name="app"))
+    archive = packaged.archive
 
     names = set(archive.namelist())
     assert {"app/handler.py", "shared/greeting.py", "msgspec/__init__.py"} <= names
@@ -112,9 +83,14 @@ def test_zip_has_the_handler_closure_only(rule_runner: RuleRunner, tmp_path: Pat
         assert info.date_time == (1980, 1, 1, 0, 0, 0)
         assert (info.external_attr >> 16) & 0o777 in (0o644, 0o755)
 
-    (artifact,) = built.artifacts
-    assert artifact.relpath == "src.app/app.zip"
-    log = "\n".join(artifact.extra_log_lines)
+    zip_artifact, report_artifact = packaged.built.artifacts
+    assert (zip_artifact.relpath, report_artifact.relpath) == (
+        "src.app/app.zip",
+        "src.app/app.zip.json",
+    )
+    assert packaged.report["handler"] == "app.handler.handler"
+    assert [dist["name"] for dist in packaged.report["distributions"]] == ["msgspec"]
+    log = packaged.log
     assert "Handler: app.handler.handler" in log
     assert "Runtime: python3.11 (x86_64)" in log
     assert "zipped" in log and "unzipped" in log
@@ -139,12 +115,13 @@ def test_arm64_zip_has_aarch64_extensions(rule_runner: RuleRunner) -> None:
         rule_runner,
         "name='app', handler='app.handler:handler', runtime='python3.12', architecture='arm64'",
     )
-    built, archive = package(rule_runner, Address("src/app", target_name="app"))
+    packaged = package(rule_runner, Address("src/app", target_name="app"))
 
-    extensions = [name for name in archive.namelist() if name.endswith(".so")]
+    extensions = [name for name in packaged.archive.namelist() if name.endswith(".so")]
     assert extensions == ["msgspec/_core.cpython-312-aarch64-linux-gnu.so"]
-    assert elf_machine(archive.read(extensions[0])) == ELF_MACHINE_AARCH64
-    assert "Runtime: python3.12 (arm64)" in built.artifacts[0].extra_log_lines[1]
+    assert elf_machine(packaged.archive.read(extensions[0])) == ELF_MACHINE_AARCH64
+    assert "Runtime: python3.12 (arm64)" in packaged.log
+    assert (packaged.report["runtime"], packaged.report["architecture"]) == ("python3.12", "arm64")
 
 
 def test_missing_handler_function(rule_runner: RuleRunner) -> None:
@@ -173,6 +150,23 @@ def test_handler_module_not_in_closure(rule_runner: RuleRunner) -> None:
             "Unknown AWS Lambda architecture 'amd64'. Use one of: x86_64, arm64.",
         ),
         ("handler='handler'", "Invalid handler 'handler': expected exactly one ':'"),
+        (
+            "max_unzipped_size='10 parsecs'",
+            "The `max_unzipped_size` field of the target src/app:app is invalid: '10 parsecs' is "
+            "not a size.",
+        ),
+        (
+            "max_unzipped_size='300MB'",
+            "is 300.0 MiB; it must be more than 0 and at most Lambda's own limit, 250.0 MiB.",
+        ),
+        (
+            "runtime_provided='skip'",
+            "must be one of ['exclude', 'include'], but 'skip' was provided",
+        ),
+        (
+            f"layers={[f'src/layer{n}' for n in range(6)]!r}",
+            "names 6 layers, but a Lambda function can use at most 5. Merge some of them",
+        ),
     ],
 )
 def test_invalid_fields(rule_runner: RuleRunner, fields: str, message: str) -> None:
@@ -230,7 +224,7 @@ def test_own_complete_platform_replaces_the_generated_one(rule_runner: RuleRunne
         extra_build="file(name='platform', source='platform.json')",
     )
     rule_runner.write_files({"src/app/platform.json": platform})
-    built, archive = package(rule_runner, Address("src/app", target_name="app"))
+    packaged = package(rule_runner, Address("src/app", target_name="app"))
 
-    assert "msgspec/_core.cpython-312-aarch64-linux-gnu.so" in archive.namelist()
-    assert "    Complete platforms: src/app/platform.json" in built.artifacts[0].extra_log_lines
+    assert "msgspec/_core.cpython-312-aarch64-linux-gnu.so" in packaged.archive.namelist()
+    assert "    Complete platforms: src/app/platform.json" in packaged.log

@@ -1,9 +1,9 @@
-"""The `lambda_function` target and its fields."""
+"""The `lambda_function` and `lambda_layer` targets and their fields."""
 
 from __future__ import annotations
 
 import os
-from typing import Callable, Optional
+from typing import Any, Callable, ClassVar, Optional, Union
 
 from pants.backend.python.target_types import PexCompletePlatformsField, PythonResolveField
 from pants.core.goals.package import OutputPathField
@@ -11,9 +11,12 @@ from pants.engine.addresses import Address
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,
     AsyncFieldMixin,
+    BoolField,
     Dependencies,
+    Field,
     InvalidFieldException,
     SecondaryOwnerMixin,
+    SpecialCasedDependencies,
     StringField,
     Target,
 )
@@ -30,13 +33,22 @@ from aws_lambda.runtimes import (
     architecture_for,
     runtime_for,
 )
+from aws_lambda.sizes import UNZIPPED_LIMIT, InvalidSizeError, format_size, parse_size
+from aws_lambda.subsystem import RuntimeProvided
+
+MAX_LAYERS = 5
 
 
 def _validate(alias: str, address: Address, check: Callable[[str], object], value: str) -> None:
     """Run one of the pure modules' checks on `value`, naming the field and target if it fails."""
     try:
         check(value)
-    except (InvalidHandlerError, UnknownRuntimeError, UnknownArchitectureError) as e:
+    except (
+        InvalidHandlerError,
+        UnknownRuntimeError,
+        UnknownArchitectureError,
+        InvalidSizeError,
+    ) as e:
         raise InvalidFieldException(
             f"The `{alias}` field of the target {address} is invalid: {e}"
         ) from e
@@ -127,6 +139,105 @@ class LambdaDependenciesField(Dependencies):
     supports_transitive_excludes = True
 
 
+class LambdaRuntimeProvidedField(StringField):
+    alias = "runtime_provided"
+    valid_choices = RuntimeProvided
+    help = help_text(
+        """
+        Whether to bundle `boto3` and everything it depends on (`botocore`, `s3transfer`,
+        `jmespath`, `python-dateutil`, `six`, `urllib3`), or to leave them out because every
+        Lambda Python runtime already ships them.
+
+        `"include"` bundles your locked versions: what you tested is what runs, which is what
+        AWS recommends. `"exclude"` saves about 25 MB unzipped and speeds up cold starts, but
+        your code then runs against whatever SDK version the runtime has that day. The closure
+        is read from the resolved distributions' metadata, so nothing else is left out.
+        Defaults to `[lambda].runtime_provided`.
+        """
+    )
+
+
+class LambdaMaxUnzippedSizeField(Field):
+    alias = "max_unzipped_size"
+    default: ClassVar[Optional[int]] = None
+    value: Optional[int]
+    help = help_text(
+        f"""
+        A size budget tighter than Lambda's own {format_size(UNZIPPED_LIMIT)}, e.g.
+        `max_unzipped_size="100MB"`; packaging fails when the zip (plus, for a function, all its
+        layers) is larger once extracted.
+
+        A number of bytes, or a number with a unit: B, KB, MB or GB. Units are binary, as AWS
+        counts them: 1 MB is 1,048,576 bytes.
+        """
+    )
+
+    @classmethod
+    def compute_value(cls, raw_value: Optional[Union[int, str]], address: Address) -> Optional[int]:
+        value: Any = super().compute_value(raw_value, address)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise InvalidFieldException(
+                f"The `{cls.alias}` field of the target {address} must be a size such as "
+                f"'200MB' or a number of bytes, but was {value!r}."
+            )
+        size = value if isinstance(value, int) else _parsed(cls.alias, address, value)
+        if not 0 < size <= UNZIPPED_LIMIT:
+            raise InvalidFieldException(
+                f"The `{cls.alias}` field of the target {address} is {format_size(size)}; it must "
+                f"be more than 0 and at most Lambda's own limit, {format_size(UNZIPPED_LIMIT)}."
+            )
+        return size
+
+
+def _parsed(alias: str, address: Address, text: str) -> int:
+    _validate(alias, address, parse_size, text)
+    return parse_size(text)
+
+
+class LambdaLayersField(SpecialCasedDependencies):
+    alias = "layers"
+    help = help_text(
+        f"""
+        Up to {MAX_LAYERS} `lambda_layer` targets this function runs with, e.g.
+        `layers=["src/python/layers:scientific"]`.
+
+        Every third-party distribution that a layer provides in the same version, and every
+        first-party file it provides, is left out of this function's zip. A distribution the
+        function needs in another version than a layer provides is an error, as is a layer
+        built for another `runtime` or `architecture`. The layers' unzipped size counts against
+        this function's size budget.
+        """
+    )
+
+    @classmethod
+    def compute_value(cls, raw_value: Optional[Any], address: Address) -> Optional[tuple[str, ...]]:
+        value = super().compute_value(raw_value, address)
+        if value is not None and len(value) > MAX_LAYERS:
+            raise InvalidFieldException(
+                f"The `{cls.alias}` field of the target {address} names {len(value)} layers, but "
+                f"a Lambda function can use at most {MAX_LAYERS}. Merge some of them into one "
+                "`lambda_layer`."
+            )
+        return value
+
+
+class LambdaIncludeSourcesField(BoolField):
+    alias = "include_sources"
+    default = True
+    help = help_text(
+        """
+        Whether the layer holds the first-party code among its `dependencies`, or only their
+        third-party distributions.
+        """
+    )
+
+
+class LambdaLayerDependenciesField(Dependencies):
+    supports_transitive_excludes = True
+
+
 class LambdaFunctionTarget(Target):
     alias = "lambda_function"
     core_fields = (
@@ -136,6 +247,9 @@ class LambdaFunctionTarget(Target):
         LambdaArchitectureField,
         LambdaCompletePlatformsField,
         LambdaDependenciesField,
+        LambdaLayersField,
+        LambdaRuntimeProvidedField,
+        LambdaMaxUnzippedSizeField,
         PythonResolveField,
         OutputPathField,
     )
@@ -145,7 +259,8 @@ class LambdaFunctionTarget(Target):
 
         The zip holds the handler module, every first-party module it imports (transitively),
         and the wheels of the third-party distributions they import, chosen for the exact
-        runtime and architecture, all at the root of the zip. For example:
+        runtime and architecture, all at the root of the zip, minus what its `layers` provide.
+        A `<zip>.json` report beside it gives its sizes and its `CodeSha256`. For example:
 
             lambda_function(
                 name="echo",
@@ -157,5 +272,37 @@ class LambdaFunctionTarget(Target):
     )
 
 
+class LambdaLayerTarget(Target):
+    alias = "lambda_layer"
+    core_fields = (
+        *COMMON_TARGET_FIELDS,
+        LambdaRuntimeField,
+        LambdaArchitectureField,
+        LambdaCompletePlatformsField,
+        LambdaLayerDependenciesField,
+        LambdaIncludeSourcesField,
+        LambdaRuntimeProvidedField,
+        LambdaMaxUnzippedSizeField,
+        PythonResolveField,
+        OutputPathField,
+    )
+    help = help_text(
+        f"""
+        An AWS Lambda layer, packaged by `{bin_name()} package` as a zip with everything under
+        `python/`, which Lambda extracts to `/opt/python`.
+
+        It holds its `dependencies` and their closure: third-party distributions chosen for the
+        exact runtime and architecture, and (with `include_sources`) first-party code. Functions
+        that name it in their `layers` leave out what it provides. For example:
+
+            lambda_layer(
+                name="scientific",
+                runtime="python3.12",
+                dependencies=["3rdparty/python:reqs#matplotlib"],
+            )
+        """
+    )
+
+
 def target_types():
-    return (LambdaFunctionTarget,)
+    return (LambdaFunctionTarget, LambdaLayerTarget)

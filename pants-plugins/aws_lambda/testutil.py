@@ -1,13 +1,54 @@
-"""Options that let a `RuleRunner` build real PEXes from PyPI the way `./pants` does."""
+"""Helpers for tests that package real Lambda zips with a `RuleRunner`."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
 import toml
-from pants.testutil.rule_runner import PYTHON_BOOTSTRAP_ENV, RuleRunner
+from pants.backend.python import target_types_rules as python_target_types_rules
+from pants.backend.python.target_types import (
+    PythonRequirementTarget,
+    PythonSourcesGeneratorTarget,
+)
+from pants.core.goals.package import BuiltPackage, PackageFieldSet
+from pants.core.target_types import FileTarget
+from pants.engine.addresses import Address
+from pants.engine.fs import Digest, DigestContents
+from pants.testutil.rule_runner import PYTHON_BOOTSTRAP_ENV, QueryRule, RuleRunner
+
+from aws_lambda import rules as package_rules
+from aws_lambda.layer_rules import LambdaLayerFieldSet
+from aws_lambda.rules import LambdaFunctionFieldSet
+from aws_lambda.target_types import target_types
 
 # `./pants` exports where it built the PEX CLI and which CA bundle to trust; the test
 # sandbox inherits both (see `[test].extra_env_vars`).
 _ENV_INHERIT = {*PYTHON_BOOTSTRAP_ENV, "PANTS_PEX_CLI_URL_TEMPLATE", "PANTS_CA_CERTS_PATH"}
+
+
+def lambda_rule_runner() -> RuleRunner:
+    """A `RuleRunner` that packages Lambda targets for real, with sources under `src/`."""
+    rule_runner = RuleRunner(
+        rules=[
+            *python_target_types_rules.rules(),
+            *package_rules.rules(),
+            QueryRule(BuiltPackage, [LambdaFunctionFieldSet]),
+            QueryRule(BuiltPackage, [LambdaLayerFieldSet]),
+            QueryRule(DigestContents, [Digest]),
+        ],
+        target_types=[
+            *target_types(),
+            PythonSourcesGeneratorTarget,
+            PythonRequirementTarget,
+            FileTarget,
+        ],
+    )
+    set_pex_options(rule_runner, "--source-root-patterns=['src']")
+    return rule_runner
 
 
 def set_pex_options(rule_runner: RuleRunner, *args: str) -> None:
@@ -33,3 +74,34 @@ def _pex_cli_args() -> list[str]:
         f"--pex-cli-version={pex_cli['version']}",
         f"--pex-cli-known-versions={pex_cli['known_versions']!r}",
     ]
+
+
+@dataclass(frozen=True)
+class PackagedZip:
+    built: BuiltPackage
+    archive: zipfile.ZipFile
+    report: dict[str, Any]
+
+    @property
+    def log(self) -> str:
+        return "\n".join(self.built.artifacts[0].extra_log_lines)
+
+
+def package_zip(
+    rule_runner: RuleRunner, field_set_type: type[PackageFieldSet], address: Address
+) -> PackagedZip:
+    """Package the target at `address`; return its zip and its `<zip>.json` report."""
+    field_set = field_set_type.create(rule_runner.get_target(address))
+    built = rule_runner.request(BuiltPackage, [field_set])
+    contents = {
+        content.path: content.content
+        for content in rule_runner.request(DigestContents, [built.digest])
+    }
+    zip_path = built.artifacts[0].relpath
+    assert zip_path is not None
+    assert set(contents) == {zip_path, f"{zip_path}.json"}
+    return PackagedZip(
+        built,
+        zipfile.ZipFile(io.BytesIO(contents[zip_path])),
+        json.loads(contents[f"{zip_path}.json"]),
+    )

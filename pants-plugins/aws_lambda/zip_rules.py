@@ -1,27 +1,40 @@
-"""Write a directory of a digest into a reproducible Lambda zip, in a cacheable process."""
+"""Write a Lambda zip from a third-party tree and first-party sources, in cacheable processes.
+
+The third-party tree is zipped on its own first; that zip depends only on the tree, so it is
+cached per (requirements, platform). The final zip copies its entries still compressed and adds
+the sources, so an edit to a handler costs the same whatever the size of its dependencies.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Optional
 
 from pants.backend.python.util_rules import pex
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.pex_environment import PythonExecutable
-from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
+from pants.engine.fs import AddPrefix, CreateDigest, Digest, Directory, FileContent, MergeDigests
 from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.resources import read_resource
 
+from aws_lambda.sizes import format_size
+
 _ZIP_WRITER = "__lambda_zip_writer.py"
+_DEPENDENCIES_ZIP = "__dependencies.zip"
+_TREE = "__tree"
 # Any CPython runs the stdlib-only writer; pinning a range keeps the process cache key stable.
 _ZIP_WRITER_INTERPRETER = InterpreterConstraints(["CPython>=3.9,<4"])
 
 
 @dataclass(frozen=True)
 class BuildLambdaZipRequest:
-    digest: Digest
-    source_dir: str
+    """Zip `dependencies` and then `sources`, both under the archive folder `prefix`."""
+
+    dependencies: Digest
+    sources: Digest
+    prefix: str
     output_file: str
     description: str
 
@@ -33,6 +46,7 @@ class LambdaZip:
     file_count: int
     unzipped_size: int
     zipped_size: int
+    sha256_base64: str
 
     @property
     def size_summary(self) -> str:
@@ -42,27 +56,28 @@ class LambdaZip:
         )
 
 
-def format_size(num_bytes: int) -> str:
-    """`num_bytes` in binary units, e.g. `292.5 KiB`."""
-    if num_bytes < 1024:
-        return f"{num_bytes} B"
-    size = num_bytes / 1024
-    for unit in ("KiB", "MiB"):
-        if size < 1024:
-            return f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"
+@dataclass(frozen=True)
+class _ZipTreeRequest:
+    tree: Digest
+    prefix: str
+    output_file: str
+    description: str
+    base: Optional[Digest] = None
 
 
 @rule
-async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
+async def zip_tree(request: _ZipTreeRequest) -> LambdaZip:
     writer_script = read_resource(__name__, "zip_writer.py")
     assert writer_script is not None
-    python, writer_digest = await MultiGet(
+    python, writer, tree = await MultiGet(
         Get(PythonExecutable, InterpreterConstraints, _ZIP_WRITER_INTERPRETER),
-        Get(Digest, CreateDigest([FileContent(_ZIP_WRITER, writer_script)])),
+        Get(Digest, CreateDigest([FileContent(_ZIP_WRITER, writer_script), Directory(_TREE)])),
+        Get(Digest, AddPrefix(request.tree, _TREE)),
     )
-    input_digest = await Get(Digest, MergeDigests([request.digest, writer_digest]))
+    base_args = ("--base", _DEPENDENCIES_ZIP) if request.base else ()
+    input_digest = await Get(
+        Digest, MergeDigests([writer, tree, *([request.base] if request.base else [])])
+    )
     result = await Get(
         ProcessResult,
         Process(
@@ -70,9 +85,12 @@ async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
                 python.path,
                 _ZIP_WRITER,
                 "--root",
-                request.source_dir,
+                _TREE,
+                "--prefix",
+                request.prefix,
                 "--output",
                 request.output_file,
+                *base_args,
             ),
             input_digest=input_digest,
             output_files=(request.output_file,),
@@ -87,6 +105,30 @@ async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
         file_count=summary["file_count"],
         unzipped_size=summary["uncompressed_bytes"],
         zipped_size=summary["zip_bytes"],
+        sha256_base64=summary["sha256_base64"],
+    )
+
+
+@rule
+async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
+    dependencies_zip = await Get(
+        LambdaZip,
+        _ZipTreeRequest(
+            request.dependencies,
+            request.prefix,
+            _DEPENDENCIES_ZIP,
+            f"{request.description}: dependencies",
+        ),
+    )
+    return await Get(
+        LambdaZip,
+        _ZipTreeRequest(
+            request.sources,
+            request.prefix,
+            request.output_file,
+            request.description,
+            base=dependencies_zip.digest,
+        ),
     )
 
 

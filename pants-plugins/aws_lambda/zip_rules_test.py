@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import zipfile
 
 import pytest
 from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent
-from pants.testutil.rule_runner import QueryRule, RuleRunner
+from pants.engine.process import ProcessExecutionFailure
+from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 
 from aws_lambda import zip_rules
 from aws_lambda.testutil import set_pex_options
-from aws_lambda.zip_rules import BuildLambdaZipRequest, LambdaZip, format_size
+from aws_lambda.zip_rules import BuildLambdaZipRequest, LambdaZip
 
 
 @pytest.fixture
@@ -26,43 +29,48 @@ def rule_runner() -> RuleRunner:
     return rule_runner
 
 
-def test_zips_the_directory_in_a_process(rule_runner: RuleRunner) -> None:
-    tree = rule_runner.request(
-        Digest,
-        [
-            CreateDigest(
-                [
-                    FileContent("venv/pkg/__init__.py", b""),
-                    FileContent("venv/pkg/data.txt", b"x" * 2000),
-                    FileContent("venv/tool", b"#!/bin/sh\n", is_executable=True),
-                    FileContent("elsewhere.txt", b"not zipped"),
-                ]
-            )
-        ],
+def digest(rule_runner: RuleRunner, *files: FileContent) -> Digest:
+    return rule_runner.request(Digest, [CreateDigest(files)])
+
+
+def test_zips_dependencies_then_sources_in_processes(rule_runner: RuleRunner) -> None:
+    dependencies = digest(
+        rule_runner,
+        FileContent("pkg/__init__.py", b""),
+        FileContent("pkg/data.txt", b"x" * 2000),
+        FileContent("bin/tool", b"#!/bin/sh\n", is_executable=True),
     )
+    sources = digest(rule_runner, FileContent("app/handler.py", b"def handler(e, c): ...\n"))
     lambda_zip = rule_runner.request(
-        LambdaZip, [BuildLambdaZipRequest(tree, "venv", "out/fn.zip", "Zipping a test")]
+        LambdaZip,
+        [BuildLambdaZipRequest(dependencies, sources, "python/", "out/fn.zip", "Zipping a test")],
     )
     (content,) = rule_runner.request(DigestContents, [lambda_zip.digest])
     assert content.path == "out/fn.zip"
     archive = zipfile.ZipFile(io.BytesIO(content.content))
-    assert archive.namelist() == ["pkg/", "pkg/__init__.py", "pkg/data.txt", "tool"]
-    assert (archive.getinfo("tool").external_attr >> 16) & 0o777 == 0o755
-    assert (lambda_zip.file_count, lambda_zip.unzipped_size) == (3, 2010)
+    assert archive.namelist() == [
+        "python/",
+        "python/bin/",
+        "python/bin/tool",
+        "python/pkg/",
+        "python/pkg/__init__.py",
+        "python/pkg/data.txt",
+        "python/app/",
+        "python/app/handler.py",
+    ]
+    assert (archive.getinfo("python/bin/tool").external_attr >> 16) & 0o777 == 0o755
+    assert (lambda_zip.file_count, lambda_zip.unzipped_size) == (4, 2033)
     assert lambda_zip.zipped_size == len(content.content)
-    assert lambda_zip.size_summary.endswith("zipped, 2.0 KiB unzipped, 3 files")
+    assert (
+        lambda_zip.sha256_base64
+        == base64.b64encode(hashlib.sha256(content.content).digest()).decode()
+    )
+    assert lambda_zip.size_summary.endswith("zipped, 2.0 KiB unzipped, 4 files")
 
 
-@pytest.mark.parametrize(
-    "num_bytes, expected",
-    [
-        (0, "0 B"),
-        (1023, "1023 B"),
-        (1024, "1.0 KiB"),
-        (299_480, "292.5 KiB"),
-        (42_336_256, "40.4 MiB"),
-        (3 * 1024**3, "3.0 GiB"),
-    ],
-)
-def test_format_size(num_bytes: int, expected: str) -> None:
-    assert format_size(num_bytes) == expected
+def test_source_shadowing_a_dependency_fails(rule_runner: RuleRunner) -> None:
+    files = digest(rule_runner, FileContent("shared/util.py", b"x = 1\n"))
+    with engine_error(ProcessExecutionFailure, contains="'shared/util.py' is both in"):
+        rule_runner.request(
+            LambdaZip, [BuildLambdaZipRequest(files, files, "", "fn.zip", "Zipping a test")]
+        )

@@ -2,14 +2,20 @@
 
 Runnable as a script (stdlib only, no sibling imports), e.g. in a Pants sandbox:
 
-    python zip_writer.py --output out.zip --root DIR [--prefix python/]
+    python zip_writer.py --output out.zip --root DIR [--prefix python/] [--base deps.zip]
+
+With `--base`, the entries of an existing zip are copied as they are, still compressed, and the
+tree is added after them: a large dependency zip is deflated once and reused.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
 import os
+import shutil
 import stat
 import sys
 import tempfile
@@ -40,6 +46,7 @@ class ZipSummary:
     file_count: int
     uncompressed_bytes: int
     zip_bytes: int
+    sha256_base64: str
 
 
 @dataclass(frozen=True)
@@ -49,11 +56,15 @@ class _Entry:
     mode: int
 
 
-def write_reproducible_zip(root: Path | str, output: Path | str, prefix: str = "") -> ZipSummary:
+def write_reproducible_zip(
+    root: Path | str, output: Path | str, prefix: str = "", base: Path | str | None = None
+) -> ZipSummary:
     """Zip the tree under `root` into `output`, optionally under the archive folder `prefix`.
 
-    Symlinks to files are stored as regular files holding the target's content; symlinks to
-    directories are rejected. `output` is replaced atomically and never left partially written.
+    With `base`, `output` starts as a copy of that zip and the tree is appended; a file that is
+    in both is an error. Symlinks to files are stored as regular files holding the target's
+    content; symlinks to directories are rejected. `output` is replaced atomically and never
+    left partially written.
     """
     root, output = Path(root), Path(output)
     if not root.is_dir():
@@ -73,18 +84,46 @@ def write_reproducible_zip(root: Path | str, output: Path | str, prefix: str = "
     )
     fd, temp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as temp_file, zipfile.ZipFile(temp_file, "w") as archive:
-            uncompressed_bytes = sum(_write_entry(archive, entry) for entry in entries)
+        with os.fdopen(fd, "r+b") as temp_file:
+            if base is not None:
+                with open(base, "rb") as base_file:
+                    shutil.copyfileobj(base_file, temp_file)
+                temp_file.seek(0)
+            with zipfile.ZipFile(temp_file, "a" if base is not None else "w") as archive:
+                _add_entries(archive, entries, base)
         os.chmod(temp_name, REGULAR_FILE_MODE)
         os.replace(temp_name, output)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+    return summarize(output)
+
+
+def summarize(path: Path | str) -> ZipSummary:
+    """Count and measure the files of a written zip, and hash it as AWS reports `CodeSha256`."""
+    with zipfile.ZipFile(path) as archive:
+        files = [info for info in archive.infolist() if not info.is_dir()]
+    digest = hashlib.sha256(Path(path).read_bytes()).digest()
     return ZipSummary(
-        file_count=sum(1 for entry in entries if entry.source is not None),
-        uncompressed_bytes=uncompressed_bytes,
-        zip_bytes=output.stat().st_size,
+        file_count=len(files),
+        uncompressed_bytes=sum(info.file_size for info in files),
+        zip_bytes=Path(path).stat().st_size,
+        sha256_base64=base64.b64encode(digest).decode("ascii"),
     )
+
+
+def _add_entries(
+    archive: zipfile.ZipFile, entries: Sequence[_Entry], base: Path | str | None
+) -> None:
+    existing = set(archive.namelist())
+    for entry in entries:
+        if entry.archive_path not in existing:
+            _write_entry(archive, entry)
+        elif entry.source is not None:
+            raise ZipWriterError(
+                f"{entry.archive_path!r} is both in {str(base)!r} and in the tree being added, "
+                "so one would shadow the other. Rename or remove one of them."
+            )
 
 
 def _normalize_prefix(prefix: str) -> str:
@@ -135,18 +174,16 @@ def _tree_entries(directory: Path, archive_prefix: str) -> list[_Entry]:
     return entries
 
 
-def _write_entry(archive: zipfile.ZipFile, entry: _Entry) -> int:
-    """Write one entry and return its uncompressed size."""
+def _write_entry(archive: zipfile.ZipFile, entry: _Entry) -> None:
     info = zipfile.ZipInfo(entry.archive_path, date_time=FIXED_DATE_TIME)
     info.create_system = _UNIX_CREATE_SYSTEM
     if entry.source is None:
         info.external_attr = (stat.S_IFDIR | entry.mode) << 16 | _MSDOS_DIRECTORY_FLAG
         archive.writestr(info, b"", compress_type=zipfile.ZIP_STORED)
-        return 0
+        return
     info.external_attr = (stat.S_IFREG | entry.mode) << 16
     data = entry.source.read_bytes()
     archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
-    return len(data)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -155,9 +192,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--output", required=True, help="Path of the zip file to write.")
     parser.add_argument("--root", required=True, help="Directory whose contents are zipped.")
     parser.add_argument("--prefix", default="", help="Archive folder to put everything under.")
+    parser.add_argument("--base", help="Existing zip whose entries come first, as they are.")
     args = parser.parse_args(argv)
     try:
-        summary = write_reproducible_zip(args.root, args.output, args.prefix)
+        summary = write_reproducible_zip(args.root, args.output, args.prefix, args.base)
     except ZipWriterError as error:
         print(f"zip_writer: error: {error}", file=sys.stderr)
         return 1

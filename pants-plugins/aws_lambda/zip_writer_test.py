@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -126,11 +128,54 @@ def test_invalid_prefix(tree: Path, tmp_path: Path, prefix: str) -> None:
 
 def test_summary(tree: Path, tmp_path: Path) -> None:
     summary = write_reproducible_zip(tree, tmp_path / "out.zip")
+    zip_bytes = (tmp_path / "out.zip").read_bytes()
     assert summary == ZipSummary(
         file_count=len(TREE),
         uncompressed_bytes=sum(len(content) for content, _ in TREE.values()),
-        zip_bytes=(tmp_path / "out.zip").stat().st_size,
+        zip_bytes=len(zip_bytes),
+        sha256_base64=base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode(),
     )
+
+
+def test_base_entries_are_copied_still_compressed(tree: Path, tmp_path: Path) -> None:
+    deps = tmp_path / "deps"
+    (deps / "lib").mkdir(parents=True)
+    (deps / "lib" / "big.py").write_text("x = 1\n" * 10_000)
+    write_reproducible_zip(deps, tmp_path / "deps.zip", prefix="python/")
+
+    summary = write_reproducible_zip(tree, tmp_path / "out.zip", "python/", tmp_path / "deps.zip")
+
+    base_bytes = (tmp_path / "deps.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "deps.zip") as base, zipfile.ZipFile(
+        tmp_path / "out.zip"
+    ) as out:
+        base_info, out_info = base.getinfo("python/lib/big.py"), out.getinfo("python/lib/big.py")
+        assert out_info.compress_size == base_info.compress_size < 1000
+        assert out.read("python/handler.py") == TREE["handler.py"][0]
+        names = out.namelist()
+    assert (tmp_path / "out.zip").read_bytes()[: base_info.header_offset] == base_bytes[
+        : base_info.header_offset
+    ]
+    assert names[: len(base.namelist())] == base.namelist(), "base entries first, unchanged"
+    assert len(names) == len(set(names)), "the shared python/ folder is written once"
+    assert summary.file_count == len(TREE) + 1
+    assert summary.uncompressed_bytes == sum(len(c) for c, _ in TREE.values()) + 60_000
+
+
+def test_base_and_tree_must_not_share_a_file(tree: Path, tmp_path: Path) -> None:
+    write_reproducible_zip(tree, tmp_path / "deps.zip")
+    with pytest.raises(ZipWriterError, match="'bin/run' is both in"):
+        write_reproducible_zip(tree, tmp_path / "out.zip", base=tmp_path / "deps.zip")
+    assert not (tmp_path / "out.zip").exists()
+    assert not list(tmp_path.glob(".out.zip.*"))
+
+
+def test_appending_is_reproducible(tree: Path, tmp_path: Path) -> None:
+    write_reproducible_zip(tree, tmp_path / "deps.zip", prefix="deps/")
+    first = write_reproducible_zip(tree, tmp_path / "a.zip", base=tmp_path / "deps.zip")
+    second = write_reproducible_zip(tree, tmp_path / "b.zip", base=tmp_path / "deps.zip")
+    assert first == second
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
 
 
 def test_failure_leaves_no_output_or_temp_file(
@@ -141,11 +186,11 @@ def test_failure_leaves_no_output_or_temp_file(
     real_write_entry = zip_writer._write_entry
     written: list[zip_writer._Entry] = []
 
-    def failing_write_entry(archive: zipfile.ZipFile, entry: zip_writer._Entry) -> int:
+    def failing_write_entry(archive: zipfile.ZipFile, entry: zip_writer._Entry) -> None:
         if len(written) == 3:
             raise OSError("disk full")
         written.append(entry)
-        return real_write_entry(archive, entry)
+        real_write_entry(archive, entry)
 
     monkeypatch.setattr(zip_writer, "_write_entry", failing_write_entry)
     with pytest.raises(OSError, match="disk full"):
@@ -231,10 +276,12 @@ def test_script_runs_standalone(tree: Path, tmp_path: Path) -> None:
         text=True,
     )
     summary = json.loads(result.stdout)
+    zip_bytes = (sandbox / "layer.zip").read_bytes()
     assert summary == {
         "file_count": len(TREE),
         "uncompressed_bytes": sum(len(content) for content, _ in TREE.values()),
-        "zip_bytes": (sandbox / "layer.zip").stat().st_size,
+        "zip_bytes": len(zip_bytes),
+        "sha256_base64": base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode(),
     }
     assert "python/handler.py" in zip_modes(sandbox / "layer.zip")
 

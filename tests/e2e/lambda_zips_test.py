@@ -7,6 +7,7 @@ nothing but the unzipped folder is importable.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -36,14 +37,18 @@ def unzip(zip_path: str, destination: Path) -> Path:
     return destination
 
 
-def invoke(task_root: Path, python_version: str, handler: str, event: dict) -> dict:
+def invoke(
+    task_root: Path, python_version: str, handler: str, event: dict, opt_python: Path | None = None
+) -> dict:
+    """Call `handler` with `task_root`, then a layer's `opt_python`, on `sys.path`, like Lambda."""
     python = find_cpython(python_version)
     if python is None:
         pytest.fail(f"CPython {python_version} is needed to run this lambda: install it.")
     module, _, func = handler.rpartition(".")
+    paths = [str(task_root), *([str(opt_python)] if opt_python else [])]
     script = (
         "import json, sys\n"
-        f"sys.path[:0] = [{str(task_root)!r}]\n"
+        f"sys.path[:0] = {paths!r}\n"
         f"from {module} import {func}\n"
         f"print(json.dumps({func}(json.loads(sys.argv[1]), None)))\n"
     )
@@ -79,6 +84,41 @@ def test_plot(tmp_path: Path) -> None:
     png = base64.b64decode(response["png_base64"])
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert response["size"] == len(png)
+
+
+def test_plot_slim_runs_with_the_scientific_layer(tmp_path: Path) -> None:
+    task_root = unzip("src.python.plot/plot_slim.zip", tmp_path / "task")
+    opt = unzip("src.python.scientific/scientific.zip", tmp_path / "opt")
+    response = invoke(task_root, "3.11", "plot.handler.handler", {"values": [1, 2]}, opt / "python")
+    assert base64.b64decode(response["png_base64"]).startswith(b"\x89PNG\r\n\x1a\n")
+
+    assert os.path.getsize("src.python.plot/plot_slim.zip") < ONE_MEBIBYTE
+    top_level = {path.name for path in task_root.iterdir()}
+    assert {"plot", "logs", "structlog"} <= top_level
+    assert not top_level & {"matplotlib", "numpy", "PIL"}
+    assert {path.name for path in opt.iterdir()} == {"python"}
+    assert {"matplotlib", "numpy", "PIL"} <= {path.name for path in (opt / "python").iterdir()}
+
+    report = json.loads(Path("src.python.plot/plot_slim.zip.json").read_text())
+    provided = {dist["name"]: dist["layer"] for dist in report["provided_by_layers"]}
+    assert provided["matplotlib"] == provided["numpy"] == "src/python/scientific:scientific"
+    layer_report = json.loads(Path("src.python.scientific/scientific.zip.json").read_text())
+    assert report["unzipped_size_with_layers"] == (
+        report["unzipped_size"] + layer_report["unzipped_size"]
+    )
+
+
+def test_report_matches_the_zip() -> None:
+    zip_path = Path("src.python.echo/echo.zip")
+    report = json.loads(Path(f"{zip_path}.json").read_text())
+    digest = hashlib.sha256(zip_path.read_bytes()).digest()
+    assert report["code_sha256"] == base64.b64encode(digest).decode()
+    assert report["zipped_size"] == zip_path.stat().st_size
+    with zipfile.ZipFile(zip_path) as archive:
+        files = [info for info in archive.infolist() if not info.is_dir()]
+    assert report["file_count"] == len(files)
+    assert report["unzipped_size"] == sum(info.file_size for info in files)
+    assert [dist["name"] for dist in report["largest_distributions"]] == ["msgspec", "structlog"]
 
 
 def test_echo_carries_only_what_it_imports() -> None:

@@ -1,0 +1,184 @@
+"""Turn a Lambda target's contents into its zip and `<zip>.json` report, within its budget.
+
+For a function with layers, everything a layer provides is left out first.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Optional
+
+from pants.core.goals.package import BuiltPackage, BuiltPackageArtifact
+from pants.engine.fs import CreateDigest, Digest, DigestEntries, FileContent, MergeDigests
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.util.strutil import softwrap
+
+from aws_lambda import zip_rules
+from aws_lambda.contents_rules import LambdaContents, without_files
+from aws_lambda.distributions import Distribution, ProvidedDistribution, match_provided
+from aws_lambda.report import LayerSize, PackageReport
+from aws_lambda.zip_rules import BuildLambdaZipRequest, LambdaZip
+
+logger = logging.getLogger(__name__)
+
+
+class LambdaLayerConflictError(Exception):
+    pass
+
+
+class LambdaSizeBudgetError(Exception):
+    pass
+
+
+class LambdaPathCollisionError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class PackageLambdaRequest:
+    kind: str
+    contents: LambdaContents
+    output_file: str
+    prefix: str
+    max_unzipped_size: Optional[int]
+    handler: Optional[str] = None
+    layers: tuple[LambdaContents, ...] = ()
+
+
+def _check_no_source_shadows_a_dependency(contents: LambdaContents) -> None:
+    owners = {path: dist for dist in contents.distributions for path in dist.files}
+    for entry in contents.source_files:
+        if entry.path in owners:
+            raise LambdaPathCollisionError(
+                softwrap(
+                    f"""
+                    The first-party file {entry.path} of {contents.address} has the same path
+                    as a file of the distribution {owners[entry.path]}, so one would shadow the
+                    other in the zip. Rename the first-party module, or drop the dependency.
+                    """
+                )
+            )
+
+
+def _layer_provisions(
+    contents: LambdaContents, layers: tuple[LambdaContents, ...]
+) -> tuple[tuple[ProvidedDistribution, ...], frozenset[str]]:
+    """The distributions and first-party paths of `contents` that `layers` provide."""
+    provided, conflicts = match_provided(
+        contents.distributions,
+        [(str(layer.address), layer.distributions) for layer in layers],
+    )
+    if conflicts:
+        raise LambdaLayerConflictError(
+            "\n".join(
+                softwrap(
+                    f"""
+                    The function {contents.address} needs {conflict.name}
+                    {conflict.needed_version}, but its layer {conflict.provider} provides
+                    {conflict.name} {conflict.provided_version}, which would shadow it at run
+                    time. Use one version in both, e.g. by putting them in the same resolve.
+                    """
+                )
+                for conflict in conflicts
+            )
+        )
+    layer_sources = {entry.path: (layer, entry) for layer in layers for entry in layer.source_files}
+    provided_paths = set()
+    for entry in contents.source_files:
+        if entry.path not in layer_sources:
+            continue
+        layer, layer_entry = layer_sources[entry.path]
+        if layer_entry.file_digest != entry.file_digest:
+            raise LambdaLayerConflictError(
+                softwrap(
+                    f"""
+                    The function {contents.address} and its layer {layer.address} both have
+                    the first-party file {entry.path}, with different content. Rename one of
+                    them, or let the function use the layer's.
+                    """
+                )
+            )
+        provided_paths.add(entry.path)
+    return provided, frozenset(provided_paths)
+
+
+@rule
+async def package_lambda(request: PackageLambdaRequest) -> BuiltPackage:
+    contents = request.contents
+    _check_no_source_shadows_a_dependency(contents)
+    provided, provided_paths = _layer_provisions(contents, request.layers)
+    dependencies, sources = contents.dependencies, contents.sources
+    distributions: tuple[Distribution, ...] = contents.distributions
+    if provided or provided_paths:
+        dependency_entries, source_entries = await MultiGet(
+            Get(DigestEntries, Digest, dependencies), Get(DigestEntries, Digest, sources)
+        )
+        provided_dists = [p.distribution for p in provided]
+        dependencies, sources = await MultiGet(
+            Get(Digest, CreateDigest(without_files(dependency_entries, provided_dists))),
+            Get(
+                Digest,
+                CreateDigest(entry for entry in source_entries if entry.path not in provided_paths),
+            ),
+        )
+        distributions = tuple(dist for dist in distributions if dist not in provided_dists)
+
+    lambda_zip = await Get(
+        LambdaZip,
+        BuildLambdaZipRequest(
+            dependencies=dependencies,
+            sources=sources,
+            prefix=request.prefix,
+            output_file=request.output_file,
+            description=f"Zipping {contents.address}",
+        ),
+    )
+    report = PackageReport(
+        target=str(contents.address),
+        kind=request.kind,
+        runtime=contents.platform.runtime.name,
+        architecture=contents.platform.architecture.lambda_name,
+        handler=request.handler,
+        zipped_size=lambda_zip.zipped_size,
+        unzipped_size=lambda_zip.unzipped_size,
+        file_count=lambda_zip.file_count,
+        code_sha256=lambda_zip.sha256_base64,
+        distributions=distributions,
+        provided_by_layers=provided,
+        runtime_provided=contents.runtime_provided,
+        layers=tuple(
+            LayerSize(str(layer.address), layer.unzipped_size) for layer in request.layers
+        ),
+    )
+    budget_error = report.budget_error(request.max_unzipped_size)
+    if budget_error:
+        raise LambdaSizeBudgetError(budget_error)
+    upload_warning = report.upload_warning()
+    if upload_warning:
+        logger.warning(upload_warning)
+
+    report_file = f"{request.output_file}.json"
+    report_digest = await Get(
+        Digest, CreateDigest([FileContent(report_file, report.to_json().encode())])
+    )
+    digest = await Get(Digest, MergeDigests([lambda_zip.digest, report_digest]))
+    handler_lines = (f"    Handler: {request.handler}",) if request.handler else ()
+    return BuiltPackage(
+        digest=digest,
+        artifacts=(
+            BuiltPackageArtifact(
+                request.output_file,
+                extra_log_lines=(
+                    *handler_lines,
+                    contents.platform_log_line,
+                    *report.log_lines(),
+                ),
+            ),
+            BuiltPackageArtifact(report_file),
+        ),
+    )
+
+
+def rules():
+    return (*collect_rules(), *zip_rules.rules())

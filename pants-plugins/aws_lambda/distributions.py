@@ -1,0 +1,173 @@
+"""The third-party distributions installed in a flat Lambda tree, read from their `.dist-info`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from email.parser import HeaderParser
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+# Every Lambda Python runtime ships the AWS SDK, and with it the SDK's own dependencies.
+RUNTIME_PROVIDED_ROOTS = ("boto3",)
+
+
+class DistributionMetadataError(ValueError):
+    """Raised when a `.dist-info` folder cannot be read."""
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One installed distribution: its files (relative to the tree root) and total size."""
+
+    name: str
+    version: str
+    files: tuple[str, ...]
+    size: int
+    requires: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return canonicalize_name(self.name)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+def read_distributions(
+    metadata: Mapping[str, bytes], file_sizes: Mapping[str, int]
+) -> tuple[Distribution, ...]:
+    """Read the distributions of a flat tree, sorted by name.
+
+    `metadata` maps the paths of every `*.dist-info/METADATA` and `*.dist-info/RECORD` file to
+    their content; `file_sizes` maps every file of the tree to its size. A file belongs to the
+    distribution whose RECORD lists it, and every file of a `.dist-info` folder to its owner.
+    """
+    distributions = []
+    for metadata_path in sorted(path for path in metadata if path.endswith("/METADATA")):
+        folder = posixpath.dirname(metadata_path)
+        record_path = f"{folder}/RECORD"
+        if record_path not in metadata:
+            raise DistributionMetadataError(
+                f"{folder} has no RECORD file, so its files are unknown."
+            )
+        name, version, requires = _parse_metadata(metadata_path, metadata[metadata_path])
+        recorded = _parse_record(metadata[record_path])
+        files = sorted(
+            {path for path in recorded if path in file_sizes}
+            | {path for path in file_sizes if path.startswith(f"{folder}/")}
+        )
+        distributions.append(
+            Distribution(
+                name=name,
+                version=version,
+                files=tuple(files),
+                size=sum(file_sizes[path] for path in files),
+                requires=requires,
+            )
+        )
+    return tuple(sorted(distributions, key=lambda dist: dist.key))
+
+
+def _parse_metadata(path: str, content: bytes) -> tuple[str, str, tuple[str, ...]]:
+    headers = HeaderParser().parsestr(content.decode("utf-8", errors="replace"))
+    name, version = headers.get("Name"), headers.get("Version")
+    if not name or not version:
+        raise DistributionMetadataError(f"{path} lacks a Name or Version header.")
+    return name, version, tuple(headers.get_all("Requires-Dist") or ())
+
+
+def _parse_record(content: bytes) -> set[str]:
+    rows = csv.reader(io.StringIO(content.decode("utf-8", errors="replace")))
+    return {posixpath.normpath(row[0]) for row in rows if row and not row[0].startswith("..")}
+
+
+def dependency_closure(
+    roots: Iterable[str],
+    distributions: Iterable[Distribution],
+    environment: Mapping[str, str],
+) -> frozenset[str]:
+    """The names (canonical) of the installed `roots` and everything they require, transitively.
+
+    Requirements are followed through `Requires-Dist`, evaluated in `environment` without
+    extras; requirements that are not installed are skipped.
+    """
+    installed = {dist.key: dist for dist in distributions}
+    closure: set[str] = set()
+    pending: list[str] = [canonicalize_name(root) for root in roots]
+    while pending:
+        key = pending.pop()
+        if key in closure or key not in installed:
+            continue
+        closure.add(key)
+        pending.extend(_required_names(installed[key], environment))
+    return frozenset(closure)
+
+
+def _required_names(dist: Distribution, environment: Mapping[str, str]) -> list[str]:
+    names: list[str] = []
+    for requirement_string in dist.requires:
+        try:
+            requirement = Requirement(requirement_string)
+        except InvalidRequirement as e:
+            raise DistributionMetadataError(
+                f"{dist} has an invalid Requires-Dist {requirement_string!r}: {e}"
+            ) from e
+        if requirement.marker and not requirement.marker.evaluate({**environment, "extra": ""}):
+            continue
+        names.append(canonicalize_name(requirement.name))
+    return names
+
+
+@dataclass(frozen=True)
+class ProvidedDistribution:
+    """A distribution of a function that a layer already provides."""
+
+    distribution: Distribution
+    provider: str
+
+
+@dataclass(frozen=True)
+class VersionConflict:
+    """A distribution a function needs in another version than a layer provides."""
+
+    name: str
+    needed_version: str
+    provided_version: str
+    provider: str
+
+
+def match_provided(
+    needed: Iterable[Distribution], providers: Iterable[tuple[str, Iterable[Distribution]]]
+) -> tuple[tuple[ProvidedDistribution, ...], tuple[VersionConflict, ...]]:
+    """Split `needed` into what the named `providers` already provide and version conflicts.
+
+    A distribution is provided when a provider has one of the same name and version; the first
+    provider wins.
+    """
+    offered: dict[str, tuple[str, Distribution]] = {}
+    for provider, dists in providers:
+        for dist in dists:
+            offered.setdefault(dist.key, (provider, dist))
+    provided, conflicts = [], []
+    for dist in needed:
+        if dist.key not in offered:
+            continue
+        provider, offer = offered[dist.key]
+        if _same_version(offer.version, dist.version):
+            provided.append(ProvidedDistribution(dist, provider))
+        else:
+            conflicts.append(VersionConflict(dist.name, dist.version, offer.version, provider))
+    return tuple(provided), tuple(conflicts)
+
+
+def _same_version(a: str, b: str) -> bool:
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
