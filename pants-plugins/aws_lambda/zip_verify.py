@@ -79,6 +79,8 @@ class RuntimePlatform:
 
 
 class ProblemKind(enum.Enum):
+    """What is wrong, in the order `verify` lists one path's problems."""
+
     NOT_LINUX_BINARY = "not-linux-binary"
     CORRUPT_BINARY = "corrupt-binary"
     WRONG_MACHINE = "wrong-machine"
@@ -281,7 +283,7 @@ def _owner_names(owners: Iterable[_Owner]) -> str:
 def _read_record(data: bytes) -> list[tuple[str, Optional[str]]]:
     """(path, sha256) rows of a RECORD file, for paths inside the root it is relative to."""
     rows = []
-    for row in csv.reader(io.StringIO(data.decode("utf-8"))):
+    for row in csv.reader(io.StringIO(data.decode("utf-8", errors="replace"))):
         if not row or not row[0]:
             continue
         path = posixpath.normpath(row[0])
