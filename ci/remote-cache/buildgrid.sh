@@ -132,6 +132,11 @@ caches:
     max-cached-refs: 100000
     allow-updates: true
     cache-failed-actions: false
+# Pants keeps up to [GLOBAL].remote_store_rpc_concurrency + remote_cache_rpc_concurrency
+# (128 + 128) RPCs in flight; the default limit (5 per core) refuses most of them with
+# "ResourceExhausted: Concurrent RPC limit exceeded!". Queue them instead.
+thread-pool-size: 32
+maximum-concurrent-rpcs: 512
 instances:
   - name: ${INSTANCE}
     services:
