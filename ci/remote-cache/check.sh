@@ -5,7 +5,7 @@
 #   machine A: a copy of HEAD at one path, with its own empty local store, named caches, TMPDIR,
 #              HOME, user name and an extra PATH entry, builds every package; the cache fills.
 #   machine B: a copy of HEAD at a different path, with all of those different and empty again,
-#              builds again. It must run none of our processes (Resolving/Installing/Zipping)
+#              builds again. It must complete none of our processes (Resolving/Installing/Zipping)
 #              locally: every cacheable process must come from the remote cache, and its zips must
 #              be byte-identical to A's. The only process allowed to run locally is interpreter
 #              discovery, which Pants never caches (see README, "Monorepo CI").
@@ -149,7 +149,7 @@ requests="$(counter "${log_b}" remote_cache_requests)"
 hits="$(counter "${log_b}" remote_cache_requests_cached)"
 local_runs="$(counter "${log_b}" local_execution_requests)"
 say "machine B: ${hits} of ${requests} cacheable processes came from the remote cache;" \
-  "${local_runs} process(es) ran locally:"
+  "${local_runs} process(es) started locally:"
 local_processes "${log_b}" | sed 's/^/    /' >&2
 ((requests > 0)) || fail "machine B asked the remote cache for nothing"
 if ((hits != requests)) || (($(counter "${log_b}" remote_cache_read_errors) != 0)); then
@@ -157,14 +157,24 @@ if ((hits != requests)) || (($(counter "${log_b}" remote_cache_read_errors) != 0
 fi
 ((local_runs == $(local_processes "${log_b}" | wc -l))) \
   || fail "machine B: the local sandboxes logged do not match local_execution_requests"
-# Interpreter discovery (Pants' `Find interpreter for constraints: ...`, for the zip writer's
-# interpreter) has cache scope PER_RESTART_SUCCESSFUL: Pants never caches it, locally or
-# remotely, because its answer is a path on this machine. Nothing else may run locally.
-unexpected="$(local_processes "${log_b}" | grep -v '^Find interpreter for constraints: ' || true)"
-if [[ -n "${unexpected}" ]]; then
-  fail "machine B ran these processes locally instead of taking them from the remote cache:
-${unexpected}"
+if (($(counter "${log_b}" remote_cache_speculation_local_completed_first) != 0)); then
+  fail "machine B: a local run finished before the remote cache answered"
 fi
+# Pants 2.17 starts a process locally at the same time as it asks the remote cache
+# (Process.remote_cache_speculation_delay_millis defaults to 0) and cancels the local run when
+# the cache answers with a hit. So every process that started locally must have been canceled,
+# except interpreter discovery (`Find interpreter for constraints: ...`, for the zip writer's
+# interpreter): its cache scope is PER_RESTART_SUCCESSFUL, so Pants never caches it, locally or
+# remotely, because its answer is a path on this machine.
+started="$(local_processes "${log_b}" | grep -v '^Find interpreter for constraints: ' | LC_ALL=C sort || true)"
+canceled="$(sed -n 's/.* \[INFO\] Canceled: //p' "${log_b}" | LC_ALL=C sort)"
+completed_locally="$(LC_ALL=C comm -23 <(echo "${started}") <(echo "${canceled}") | sed '/^$/d')"
+if [[ -n "${completed_locally}" ]]; then
+  fail "machine B ran these processes locally instead of taking them from the remote cache:
+${completed_locally}"
+fi
+say "machine B: all $(printf '%s' "${started}" | grep -c '^' || true) speculative local starts of" \
+  "cacheable processes were canceled by remote cache hits; none of them completed locally"
 sums_b="$(zip_sums "${REPO_B}")"
 if [[ "${sums_a}" != "${sums_b}" ]]; then
   diff -u <(echo "${sums_a}") <(echo "${sums_b}") >&2 || true
