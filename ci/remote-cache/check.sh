@@ -202,7 +202,7 @@ if ((read_warnings != 1 || write_warnings > 1)) || [[ -n "${other_warnings}" ]];
 fi
 (($(counter "${log_c}" remote_cache_read_errors) > 0)) \
   || fail "the run without a server did not even try the remote cache"
-say "no cache: $(counter "${log_c}" remote_cache_read_errors) failed lookups, one warning:"
+say "no cache: $(counter "${log_c}" remote_cache_read_errors) failed lookups; one warning per kind:"
 echo "${remote_warnings}" | sed 's/^[^[]*\[WARN\] /    /' >&2
 if [[ "$(zip_sums "${REPO_A}")" != "${sums_a}" ]]; then
   fail "the zips built without the cache differ from the first ones"
