@@ -18,6 +18,7 @@ from aws_lambda import zip_rules
 from aws_lambda.contents_rules import LambdaContents, without_files
 from aws_lambda.distributions import Distribution, ProvidedDistribution, match_provided
 from aws_lambda.report import LayerSize, PackageReport
+from aws_lambda.subsystem import LambdaSubsystem
 from aws_lambda.zip_rules import BuildLambdaZipRequest, LambdaZip
 
 logger = logging.getLogger(__name__)
@@ -36,14 +37,29 @@ class LambdaPathCollisionError(Exception):
 
 
 @dataclass(frozen=True)
+class PackagedLayer:
+    """What a function needs to know of one of its layers."""
+
+    contents: LambdaContents
+    unzipped_size: int
+
+
+@dataclass(frozen=True)
 class PackageLambdaRequest:
     kind: str
     contents: LambdaContents
     output_file: str
     prefix: str
     max_unzipped_size: Optional[int]
+    compile_bytecode: Optional[bool]
     handler: Optional[str] = None
-    layers: tuple[LambdaContents, ...] = ()
+    layers: tuple[PackagedLayer, ...] = ()
+
+
+@dataclass(frozen=True)
+class PackagedLambda:
+    built: BuiltPackage
+    report: PackageReport
 
 
 def _check_no_source_shadows_a_dependency(contents: LambdaContents) -> None:
@@ -104,10 +120,14 @@ def _layer_provisions(
 
 
 @rule
-async def package_lambda(request: PackageLambdaRequest) -> BuiltPackage:
+async def package_lambda(
+    request: PackageLambdaRequest, lambda_subsystem: LambdaSubsystem
+) -> PackagedLambda:
     contents = request.contents
     _check_no_source_shadows_a_dependency(contents)
-    provided, provided_paths = _layer_provisions(contents, request.layers)
+    provided, provided_paths = _layer_provisions(
+        contents, tuple(layer.contents for layer in request.layers)
+    )
     dependencies, sources = contents.dependencies, contents.sources
     distributions: tuple[Distribution, ...] = contents.distributions
     if provided or provided_paths:
@@ -124,14 +144,21 @@ async def package_lambda(request: PackageLambdaRequest) -> BuiltPackage:
         )
         distributions = tuple(dist for dist in distributions if dist not in provided_dists)
 
+    compile_bytecode = (
+        lambda_subsystem.compile_bytecode
+        if request.compile_bytecode is None
+        else request.compile_bytecode
+    )
     lambda_zip = await Get(
         LambdaZip,
         BuildLambdaZipRequest(
+            address=contents.address,
+            platform=contents.platform,
             dependencies=dependencies,
             sources=sources,
             prefix=request.prefix,
             output_file=request.output_file,
-            description=f"Zipping {contents.address}",
+            compile_bytecode=compile_bytecode,
         ),
     )
     report = PackageReport(
@@ -148,7 +175,7 @@ async def package_lambda(request: PackageLambdaRequest) -> BuiltPackage:
         provided_by_layers=provided,
         runtime_provided=contents.runtime_provided,
         layers=tuple(
-            LayerSize(str(layer.address), layer.unzipped_size) for layer in request.layers
+            LayerSize(str(layer.contents.address), layer.unzipped_size) for layer in request.layers
         ),
     )
     budget_error = report.budget_error(request.max_unzipped_size)
@@ -164,7 +191,7 @@ async def package_lambda(request: PackageLambdaRequest) -> BuiltPackage:
     )
     digest = await Get(Digest, MergeDigests([lambda_zip.digest, report_digest]))
     handler_lines = (f"    Handler: {request.handler}",) if request.handler else ()
-    return BuiltPackage(
+    built = BuiltPackage(
         digest=digest,
         artifacts=(
             BuiltPackageArtifact(
@@ -178,6 +205,7 @@ async def package_lambda(request: PackageLambdaRequest) -> BuiltPackage:
             BuiltPackageArtifact(report_file),
         ),
     )
+    return PackagedLambda(built, report)
 
 
 def rules():

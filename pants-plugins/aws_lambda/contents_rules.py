@@ -102,12 +102,6 @@ class LambdaContents:
     sources: Digest
     source_files: tuple[FileEntry, ...]
 
-    @property
-    def unzipped_size(self) -> int:
-        return self.dependencies_size + sum(
-            entry.file_digest.serialized_bytes_length for entry in self.source_files
-        )
-
 
 @dataclass(frozen=True)
 class _TargetPlatform:

@@ -14,11 +14,12 @@ from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from aws_lambda import assemble_rules, contents_rules
-from aws_lambda.assemble_rules import PackageLambdaRequest
+from aws_lambda.assemble_rules import PackagedLambda, PackagedLayer, PackageLambdaRequest
 from aws_lambda.contents_rules import LambdaContents, LambdaContentsRequest, LambdaPlatformFields
 from aws_lambda.platform_rules import LambdaPlatform
 from aws_lambda.target_types import (
     LambdaArchitectureField,
+    LambdaCompileBytecodeField,
     LambdaCompletePlatformsField,
     LambdaIncludeSourcesField,
     LambdaLayerDependenciesField,
@@ -42,6 +43,7 @@ class LambdaLayerFieldSet(PackageFieldSet):
     include_sources: LambdaIncludeSourcesField
     runtime_provided: LambdaRuntimeProvidedField
     max_unzipped_size: LambdaMaxUnzippedSizeField
+    compile_bytecode: LambdaCompileBytecodeField
     output_path: OutputPathField
 
     @property
@@ -56,6 +58,16 @@ class LambdaLayerFieldSet(PackageFieldSet):
             self.platform_fields, self.runtime_provided, self.include_sources.value
         )
 
+    def package_request(self, contents: LambdaContents) -> PackageLambdaRequest:
+        return PackageLambdaRequest(
+            kind="layer",
+            contents=contents,
+            output_file=self.output_path.value_or_default(file_ending="zip"),
+            prefix=LAYER_PREFIX,
+            max_unzipped_size=self.max_unzipped_size.value,
+            compile_bytecode=self.compile_bytecode.value,
+        )
+
 
 @dataclass(frozen=True)
 class LambdaLayersRequest:
@@ -67,7 +79,7 @@ class LambdaLayersRequest:
 
 @dataclass(frozen=True)
 class LambdaLayers:
-    contents: tuple[LambdaContents, ...]
+    layers: tuple[PackagedLayer, ...]
 
 
 class LambdaLayerMismatchError(InvalidFieldException):
@@ -77,16 +89,8 @@ class LambdaLayerMismatchError(InvalidFieldException):
 @rule(desc="Package AWS Lambda layer", level=LogLevel.DEBUG)
 async def package_lambda_layer(field_set: LambdaLayerFieldSet) -> BuiltPackage:
     contents = await Get(LambdaContents, LambdaContentsRequest, field_set.contents_request)
-    return await Get(
-        BuiltPackage,
-        PackageLambdaRequest(
-            kind="layer",
-            contents=contents,
-            output_file=field_set.output_path.value_or_default(file_ending="zip"),
-            prefix=LAYER_PREFIX,
-            max_unzipped_size=field_set.max_unzipped_size.value,
-        ),
-    )
+    packaged = await Get(PackagedLambda, PackageLambdaRequest, field_set.package_request(contents))
+    return packaged.built
 
 
 @rule
@@ -112,7 +116,17 @@ async def resolve_lambda_layers(request: LambdaLayersRequest) -> LambdaLayers:
         Get(LambdaContents, LambdaContentsRequest, field_set.contents_request)
         for field_set in field_sets
     )
-    return LambdaLayers(tuple(contents))
+    # The layers' own zips, bytecode included, count against the function's budget.
+    packaged = await MultiGet(
+        Get(PackagedLambda, PackageLambdaRequest, field_set.package_request(layer_contents))
+        for field_set, layer_contents in zip(field_sets, contents)
+    )
+    return LambdaLayers(
+        tuple(
+            PackagedLayer(layer_contents, layer.report.unzipped_size)
+            for layer_contents, layer in zip(contents, packaged)
+        )
+    )
 
 
 def _check_same_platform(

@@ -11,12 +11,13 @@ from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 
 from aws_lambda import assemble_rules, contents_rules, handler_rules, layer_rules
-from aws_lambda.assemble_rules import PackageLambdaRequest
+from aws_lambda.assemble_rules import PackagedLambda, PackageLambdaRequest
 from aws_lambda.contents_rules import LambdaContents, LambdaContentsRequest, LambdaPlatformFields
 from aws_lambda.handler_rules import ResolvedLambdaHandler, ValidateLambdaHandlerRequest
 from aws_lambda.layer_rules import LambdaLayers, LambdaLayersRequest
 from aws_lambda.target_types import (
     LambdaArchitectureField,
+    LambdaCompileBytecodeField,
     LambdaCompletePlatformsField,
     LambdaHandlerField,
     LambdaLayersField,
@@ -37,6 +38,7 @@ class LambdaFunctionFieldSet(PackageFieldSet):
     layers: LambdaLayersField
     runtime_provided: LambdaRuntimeProvidedField
     max_unzipped_size: LambdaMaxUnzippedSizeField
+    compile_bytecode: LambdaCompileBytecodeField
     output_path: OutputPathField
     resolve: PythonResolveField
 
@@ -60,18 +62,20 @@ async def package_lambda_function(field_set: LambdaFunctionFieldSet) -> BuiltPac
             LambdaContentsRequest(field_set.platform_fields, field_set.runtime_provided),
         ),
     )
-    return await Get(
-        BuiltPackage,
+    packaged = await Get(
+        PackagedLambda,
         PackageLambdaRequest(
             kind="function",
             contents=contents,
             output_file=field_set.output_path.value_or_default(file_ending="zip"),
             prefix="",
             max_unzipped_size=field_set.max_unzipped_size.value,
+            compile_bytecode=field_set.compile_bytecode.value,
             handler=handler.aws_handler,
-            layers=layers.contents,
+            layers=layers.layers,
         ),
     )
+    return packaged.built
 
 
 def rules():

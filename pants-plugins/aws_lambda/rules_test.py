@@ -15,6 +15,7 @@ from aws_lambda.lockfile_coverage import LambdaLockfileStaleError
 from aws_lambda.rules import LambdaFunctionFieldSet
 from aws_lambda.runtimes import architecture_for, complete_platform_json, runtime_for
 from aws_lambda.testutil import PackagedZip, lambda_rule_runner, package_zip, set_pex_options
+from aws_lambda.verify_rules import LambdaZipVerificationError
 
 ELF_MACHINE_X86_64 = 62
 ELF_MACHINE_AARCH64 = 183
@@ -218,13 +219,26 @@ def test_runtime_outside_the_interpreter_constraints(rule_runner: RuleRunner) ->
 
 def test_own_complete_platform_replaces_the_generated_one(rule_runner: RuleRunner) -> None:
     platform = complete_platform_json(runtime_for("python3.12"), architecture_for("arm64"))
+    rule_runner.write_files({"src/app/platform.json": platform})
+    write_example(
+        rule_runner,
+        "name='app', handler='handler.py:handler', complete_platforms=[':platform'], "
+        "architecture='arm64'",
+        extra_build="file(name='platform', source='platform.json')",
+    )
+    packaged = package(rule_runner, Address("src/app", target_name="app"))
+
+    assert "msgspec/_core.cpython-312-aarch64-linux-gnu.so" in packaged.archive.namelist()
+    assert "    Complete platforms: src/app/platform.json" in packaged.log
+
+    # The zip is verified against `runtime` and `architecture`, which Lambda is configured with.
     write_example(
         rule_runner,
         "name='app', handler='handler.py:handler', complete_platforms=[':platform']",
         extra_build="file(name='platform', source='platform.json')",
     )
-    rule_runner.write_files({"src/app/platform.json": platform})
-    packaged = package(rule_runner, Address("src/app", target_name="app"))
-
-    assert "msgspec/_core.cpython-312-aarch64-linux-gnu.so" in packaged.archive.namelist()
-    assert "    Complete platforms: src/app/platform.json" in packaged.log
+    with engine_error(
+        LambdaZipVerificationError,
+        contains="is an ELF binary for aarch64, but the function runs on x86_64",
+    ):
+        package(rule_runner, Address("src/app", target_name="app"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pants.option.option_types import EnumOption, StrOption
+from pants.option.option_types import BoolOption, EnumOption, StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import softwrap
 
@@ -53,6 +53,16 @@ class LambdaSubsystem(Subsystem):
             and its dependency closure (`include`), or leave them out because every Lambda
             Python runtime ships them (`exclude`). AWS recommends bundling your own SDK version;
             see the field's help for the trade-off.
+            """
+        ),
+    )
+    compile_bytecode = BoolOption(
+        default=True,
+        help=softwrap(
+            """
+            Whether Lambda targets that do not set `compile_bytecode` themselves ship
+            unchecked-hash bytecode for their runtime, compiled by a local CPython of the
+            runtime's version, so that cold starts do not compile every imported module again.
             """
         ),
     )

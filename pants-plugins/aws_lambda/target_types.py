@@ -19,6 +19,7 @@ from pants.engine.target import (
     SpecialCasedDependencies,
     StringField,
     Target,
+    TriBoolField,
 )
 from pants.source.filespec import Filespec
 from pants.util.docutil import bin_name
@@ -128,6 +129,9 @@ class LambdaCompletePlatformsField(PexCompletePlatformsField):
         Optional `file` targets holding your own PEX complete platform JSON, to use instead of
         the one generated from `runtime` and `architecture`.
 
+        Set `runtime` and `architecture` to what these platforms describe too: they are what
+        Lambda is configured with, and the zip is verified against them.
+
         Most repositories never need this. Run `{bin_name()} lambda-platform
         --runtime=python3.12 --architecture=arm64` to see what is generated, and compare it
         with `pex3 interpreter inspect --markers --tags` run inside the real runtime image.
@@ -196,6 +200,21 @@ def _parsed(alias: str, address: Address, text: str) -> int:
     return parse_size(text)
 
 
+class LambdaCompileBytecodeField(TriBoolField):
+    alias = "compile_bytecode"
+    help = help_text(
+        """
+        Whether to ship bytecode (`__pycache__/*.pyc`) beside every `.py` file, compiled by a
+        local CPython of exactly the runtime's version.
+
+        Lambda's code folders are read-only, so without it every cold start compiles each
+        imported module again; with it, imports only load bytecode. The files are PEP 552
+        unchecked-hash `.pyc`, valid whatever timestamps extraction gives the sources, and the
+        zip stays reproducible. It makes the zip larger. Defaults to `[lambda].compile_bytecode`.
+        """
+    )
+
+
 class LambdaLayersField(SpecialCasedDependencies):
     alias = "layers"
     help = help_text(
@@ -249,6 +268,7 @@ class LambdaFunctionTarget(Target):
         LambdaDependenciesField,
         LambdaLayersField,
         LambdaRuntimeProvidedField,
+        LambdaCompileBytecodeField,
         LambdaMaxUnzippedSizeField,
         PythonResolveField,
         OutputPathField,
@@ -282,6 +302,7 @@ class LambdaLayerTarget(Target):
         LambdaLayerDependenciesField,
         LambdaIncludeSourcesField,
         LambdaRuntimeProvidedField,
+        LambdaCompileBytecodeField,
         LambdaMaxUnzippedSizeField,
         PythonResolveField,
         OutputPathField,

@@ -30,12 +30,13 @@ from aws_lambda.target_types import target_types
 _ENV_INHERIT = {*PYTHON_BOOTSTRAP_ENV, "PANTS_PEX_CLI_URL_TEMPLATE", "PANTS_CA_CERTS_PATH"}
 
 
-def lambda_rule_runner() -> RuleRunner:
+def lambda_rule_runner(*extra_rules: Any) -> RuleRunner:
     """A `RuleRunner` that packages Lambda targets for real, with sources under `src/`."""
     rule_runner = RuleRunner(
         rules=[
             *python_target_types_rules.rules(),
             *package_rules.rules(),
+            *extra_rules,
             QueryRule(BuiltPackage, [LambdaFunctionFieldSet]),
             QueryRule(BuiltPackage, [LambdaLayerFieldSet]),
             QueryRule(DigestContents, [Digest]),

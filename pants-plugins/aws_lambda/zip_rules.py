@@ -14,12 +14,17 @@ from typing import Optional
 from pants.backend.python.util_rules import pex
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.pex_environment import PythonExecutable
+from pants.engine.addresses import Address
 from pants.engine.fs import AddPrefix, CreateDigest, Digest, Directory, FileContent, MergeDigests
-from pants.engine.process import Process, ProcessResult
+from pants.engine.process import Process, ProcessExecutionFailure, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.util.docutil import bin_name
 from pants.util.resources import read_resource
+from pants.util.strutil import softwrap
 
-from aws_lambda.sizes import format_size
+from aws_lambda import verify_rules
+from aws_lambda.platform_rules import LambdaPlatform
+from aws_lambda.verify_rules import VerifiedLambdaZip, VerifyLambdaZipRequest
 
 _ZIP_WRITER = "__lambda_zip_writer.py"
 _DEPENDENCIES_ZIP = "__dependencies.zip"
@@ -28,15 +33,25 @@ _TREE = "__tree"
 _ZIP_WRITER_INTERPRETER = InterpreterConstraints(["CPython>=3.9,<4"])
 
 
+class BytecodeInterpreterNotFoundError(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class BuildLambdaZipRequest:
-    """Zip `dependencies` and then `sources`, both under the archive folder `prefix`."""
+    """Zip `dependencies` and then `sources`, both under the archive folder `prefix`.
 
+    The dependencies are verified for `platform`. With `compile_bytecode`, both also get
+    bytecode for the platform's Python.
+    """
+
+    address: Address
+    platform: LambdaPlatform
     dependencies: Digest
     sources: Digest
     prefix: str
     output_file: str
-    description: str
+    compile_bytecode: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,13 +63,6 @@ class LambdaZip:
     zipped_size: int
     sha256_base64: str
 
-    @property
-    def size_summary(self) -> str:
-        return (
-            f"{format_size(self.zipped_size)} zipped, {format_size(self.unzipped_size)} "
-            f"unzipped, {self.file_count} files"
-        )
-
 
 @dataclass(frozen=True)
 class _ZipTreeRequest:
@@ -62,19 +70,52 @@ class _ZipTreeRequest:
     prefix: str
     output_file: str
     description: str
+    python: PythonExecutable
+    compile_for: Optional[tuple[int, int]]
     base: Optional[Digest] = None
+
+
+@dataclass(frozen=True)
+class _ZipWriterInterpreterRequest:
+    address: Address
+    compile_for: Optional[tuple[int, int]]
+
+
+@rule
+async def find_zip_writer_interpreter(request: _ZipWriterInterpreterRequest) -> PythonExecutable:
+    """Any CPython writes zips; bytecode needs exactly the runtime's."""
+    if request.compile_for is None:
+        return await Get(PythonExecutable, InterpreterConstraints, _ZIP_WRITER_INTERPRETER)
+    version = "{}.{}".format(*request.compile_for)
+    try:
+        return await Get(PythonExecutable, InterpreterConstraints([f"CPython=={version}.*"]))
+    except ProcessExecutionFailure as e:
+        raise BytecodeInterpreterNotFoundError(
+            softwrap(
+                f"""
+                The target {request.address} is built for Python {version} with
+                `compile_bytecode`, which needs a CPython {version} on this machine to compile
+                its bytecode, and none was found on `[python-bootstrap].search_path`. Install
+                one (e.g. `pyenv install {version}`), or set `compile_bytecode=False` on the
+                target, or `[lambda].compile_bytecode = false` in pants.toml, to ship sources
+                only. (Run `{bin_name()} help-advanced python-bootstrap` for where it looks.)
+                """
+            )
+        ) from e
 
 
 @rule
 async def zip_tree(request: _ZipTreeRequest) -> LambdaZip:
     writer_script = read_resource(__name__, "zip_writer.py")
     assert writer_script is not None
-    python, writer, tree = await MultiGet(
-        Get(PythonExecutable, InterpreterConstraints, _ZIP_WRITER_INTERPRETER),
+    writer, tree = await MultiGet(
         Get(Digest, CreateDigest([FileContent(_ZIP_WRITER, writer_script), Directory(_TREE)])),
         Get(Digest, AddPrefix(request.tree, _TREE)),
     )
     base_args = ("--base", _DEPENDENCIES_ZIP) if request.base else ()
+    compile_args = (
+        ("--compile-for", "{}.{}".format(*request.compile_for)) if request.compile_for else ()
+    )
     input_digest = await Get(
         Digest, MergeDigests([writer, tree, *([request.base] if request.base else [])])
     )
@@ -82,7 +123,8 @@ async def zip_tree(request: _ZipTreeRequest) -> LambdaZip:
         ProcessResult,
         Process(
             argv=(
-                python.path,
+                request.python.path,
+                "-I",
                 _ZIP_WRITER,
                 "--root",
                 _TREE,
@@ -91,10 +133,11 @@ async def zip_tree(request: _ZipTreeRequest) -> LambdaZip:
                 "--output",
                 request.output_file,
                 *base_args,
+                *compile_args,
             ),
             input_digest=input_digest,
             output_files=(request.output_file,),
-            append_only_caches=python.append_only_caches,
+            append_only_caches=request.python.append_only_caches,
             description=request.description,
         ),
     )
@@ -111,26 +154,45 @@ async def zip_tree(request: _ZipTreeRequest) -> LambdaZip:
 
 @rule
 async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
+    compile_for = request.platform.runtime.python_version if request.compile_bytecode else None
+    python = await Get(PythonExecutable, _ZipWriterInterpreterRequest(request.address, compile_for))
     dependencies_zip = await Get(
         LambdaZip,
         _ZipTreeRequest(
             request.dependencies,
             request.prefix,
             _DEPENDENCIES_ZIP,
-            f"{request.description}: dependencies",
+            f"Zipping the dependencies of {request.address}",
+            python,
+            compile_for,
         ),
     )
-    return await Get(
-        LambdaZip,
-        _ZipTreeRequest(
-            request.sources,
-            request.prefix,
-            request.output_file,
-            request.description,
-            base=dependencies_zip.digest,
+    lambda_zip, _ = await MultiGet(
+        Get(
+            LambdaZip,
+            _ZipTreeRequest(
+                request.sources,
+                request.prefix,
+                request.output_file,
+                f"Zipping {request.address}",
+                python,
+                compile_for,
+                base=dependencies_zip.digest,
+            ),
+        ),
+        Get(
+            VerifiedLambdaZip,
+            VerifyLambdaZipRequest(
+                request.address,
+                dependencies_zip.digest,
+                _DEPENDENCIES_ZIP,
+                request.platform,
+                request.prefix,
+            ),
         ),
     )
+    return lambda_zip
 
 
 def rules():
-    return (*collect_rules(), *pex.rules())
+    return (*collect_rules(), *pex.rules(), *verify_rules.rules())

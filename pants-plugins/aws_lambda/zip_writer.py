@@ -2,10 +2,14 @@
 
 Runnable as a script (stdlib only, no sibling imports), e.g. in a Pants sandbox:
 
-    python zip_writer.py --output out.zip --root DIR [--prefix python/] [--base deps.zip]
+    python zip_writer.py --output out.zip --root DIR [--prefix python/] [--base deps.zip] \
+        [--compile-for 3.11]
 
 With `--base`, the entries of an existing zip are copied as they are, still compressed, and the
-tree is added after them: a large dependency zip is deflated once and reused.
+tree is added after them: a large dependency zip is deflated once and reused. With
+`--compile-for`, every `.py` file of the tree also gets its `__pycache__` bytecode, compiled by
+this interpreter (which must be that CPython version) as PEP 552 unchecked-hash `.pyc` files:
+valid whatever mtimes extraction gives the files, and reproducible.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import importlib.util
 import json
 import os
+import py_compile
 import shutil
 import stat
 import sys
@@ -57,14 +63,19 @@ class _Entry:
 
 
 def write_reproducible_zip(
-    root: Path | str, output: Path | str, prefix: str = "", base: Path | str | None = None
+    root: Path | str,
+    output: Path | str,
+    prefix: str = "",
+    base: Path | str | None = None,
+    compile_for: tuple[int, int] | None = None,
 ) -> ZipSummary:
     """Zip the tree under `root` into `output`, optionally under the archive folder `prefix`.
 
     With `base`, `output` starts as a copy of that zip and the tree is appended; a file that is
-    in both is an error. Symlinks to files are stored as regular files holding the target's
-    content; symlinks to directories are rejected. `output` is replaced atomically and never
-    left partially written.
+    in both is an error. With `compile_for`, the tree's `.py` files are compiled to bytecode
+    first (see `compile_bytecode`). Symlinks to files are stored as regular files holding the
+    target's content; symlinks to directories are rejected. `output` is replaced atomically and
+    never left partially written.
     """
     root, output = Path(root), Path(output)
     if not root.is_dir():
@@ -78,6 +89,8 @@ def write_reproducible_zip(
             f"Output {str(output)!r} is inside the zip root {str(root)!r}. "
             "Write the zip outside the directory being zipped."
         )
+    if compile_for is not None:
+        compile_bytecode(root, compile_for, _normalize_prefix(prefix))
     entries = sorted(
         (*_prefix_entries(prefix), *_tree_entries(root, _normalize_prefix(prefix))),
         key=lambda entry: entry.archive_path,
@@ -97,6 +110,40 @@ def write_reproducible_zip(
         Path(temp_name).unlink(missing_ok=True)
         raise
     return summarize(output)
+
+
+def compile_bytecode(root: Path, python_version: tuple[int, int], archive_prefix: str = "") -> int:
+    """Write unchecked-hash `__pycache__` bytecode beside every `.py` file under `root`.
+
+    Only this interpreter's bytecode can be written, so it must be CPython `python_version`.
+    Code objects name their files by archive path, never by this sandbox's. A file that does not
+    compile (e.g. Python 2 code some distributions still ship) gets no bytecode, as with
+    `compileall`; Lambda could not import it either. Returns how many files were compiled.
+    """
+    running = sys.version_info[:2]
+    if sys.implementation.name != "cpython" or running != tuple(python_version):
+        wanted = "{}.{}".format(*python_version)
+        raise ZipWriterError(
+            f"Bytecode for Python {wanted} must be compiled by CPython {wanted}, but this is "
+            f"{sys.implementation.name} {sys.version.split()[0]}. Run the writer with CPython "
+            f"{wanted}, or leave out --compile-for."
+        )
+    compiled = 0
+    for source in sorted(root.rglob("*.py")):
+        if "__pycache__" in source.relative_to(root).parts:
+            continue
+        try:
+            py_compile.compile(
+                str(source),
+                cfile=importlib.util.cache_from_source(str(source)),
+                dfile=archive_prefix + source.relative_to(root).as_posix(),
+                doraise=True,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )
+        except py_compile.PyCompileError:
+            continue
+        compiled += 1
+    return compiled
 
 
 def summarize(path: Path | str) -> ZipSummary:
@@ -193,14 +240,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--root", required=True, help="Directory whose contents are zipped.")
     parser.add_argument("--prefix", default="", help="Archive folder to put everything under.")
     parser.add_argument("--base", help="Existing zip whose entries come first, as they are.")
+    parser.add_argument(
+        "--compile-for",
+        type=_python_version,
+        help="Add unchecked-hash bytecode for this CPython version, e.g. 3.11 (run with it).",
+    )
     args = parser.parse_args(argv)
     try:
-        summary = write_reproducible_zip(args.root, args.output, args.prefix, args.base)
+        summary = write_reproducible_zip(
+            args.root, args.output, args.prefix, args.base, args.compile_for
+        )
     except ZipWriterError as error:
         print(f"zip_writer: error: {error}", file=sys.stderr)
         return 1
     print(json.dumps(asdict(summary), sort_keys=True))
     return 0
+
+
+def _python_version(text: str) -> tuple[int, int]:
+    major, _, minor = text.partition(".")
+    if not (major.isdigit() and minor.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Python version like 3.11.")
+    return int(major), int(minor)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import json
+import marshal
 import os
 import shutil
 import stat
@@ -297,3 +299,55 @@ def test_script_reports_errors(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stdout == ""
     assert "'missing' is not a directory" in result.stderr
+
+
+def test_compile_for_adds_unchecked_hash_bytecode(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "mod.py").write_text("VALUE = 42\n")
+    (root / "py2.py").write_text("print 'python 2'\n")
+    version = sys.version_info[:2]
+
+    write_reproducible_zip(root, tmp_path / "out.zip", prefix="python/", compile_for=version)
+
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        names = archive.namelist()
+        pyc = archive.read(f"python/pkg/__pycache__/mod.{sys.implementation.cache_tag}.pyc")
+    assert pyc[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(pyc[4:8], "little") == 0b01, "hash-based, source never checked"
+    assert pyc[8:16] == importlib.util.source_hash(b"VALUE = 42\n")
+    code = marshal.loads(pyc[16:])
+    assert code.co_filename == "python/pkg/mod.py", "no sandbox path in the bytecode"
+    assert not [name for name in names if name.startswith("python/__pycache__/py2")]
+
+
+def test_compile_for_another_python_fails(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "mod.py").write_text("x = 1\n")
+    with pytest.raises(ZipWriterError, match="Bytecode for Python 2.7 must be compiled by CPython"):
+        write_reproducible_zip(root, tmp_path / "out.zip", compile_for=(2, 7))
+    assert not (tmp_path / "out.zip").exists()
+
+
+def test_compiled_zip_is_reproducible_across_processes(tmp_path: Path) -> None:
+    """Bytecode is marshalled code: two fresh interpreters must write the same bytes."""
+    root = tmp_path / "tree"
+    (root / "pkg").mkdir(parents=True)
+    source = "import json\n\nclass A:\n    def f(self, x):\n        return {'a': x, 'b': [x] * 2}\n"
+    for name in ("a", "b", "c"):
+        (root / "pkg" / f"{name}.py").write_text(source.replace("A", name.upper()))
+    version = "{}.{}".format(*sys.version_info[:2])
+    digests = set()
+    for attempt in range(2):
+        shutil.rmtree(root / "pkg" / "__pycache__", ignore_errors=True)
+        output = tmp_path / f"out{attempt}.zip"
+        subprocess.run(
+            [sys.executable, zip_writer.__file__, "--root", str(root), "--output", str(output)]
+            + ["--compile-for", version],
+            check=True,
+            capture_output=True,
+            env={"PYTHONHASHSEED": str(attempt)},
+        )
+        digests.add(hashlib.sha256(output.read_bytes()).hexdigest())
+    assert len(digests) == 1

@@ -146,3 +146,56 @@ def test_native_extensions_match_the_platform(zip_path: str, abi: str, machine: 
             assert elf_machine(archive.read(name)) == machine, name
             tagged_abi = re.search(r"\.(cpython-\d+)-", name)
             assert tagged_abi is None or tagged_abi.group(1) == abi, name
+
+
+def runtime_magic(python_version: str) -> bytes:
+    python = find_cpython(python_version)
+    assert python is not None, f"CPython {python_version} is needed to check its bytecode."
+    script = "import importlib.util, sys; sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())"
+    result = subprocess.run([str(python), "-I", "-c", script], capture_output=True, text=True)
+    return bytes.fromhex(result.stdout)
+
+
+@pytest.mark.parametrize(
+    "zip_path, python_version",
+    [
+        ("src.python.echo/echo.zip", "3.11"),
+        ("src.python.echo/echo-py313.zip", "3.13"),
+        ("src.python.scientific/scientific.zip", "3.11"),
+    ],
+)
+def test_bytecode_is_for_the_runtime(zip_path: str, python_version: str) -> None:
+    tag = f"cpython-{python_version.replace('.', '')}"
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        sources = {name for name in names if name.endswith(".py")}
+        pycs = {name for name in names if name.endswith(".pyc")}
+        headers = {archive.read(name)[:8] for name in pycs}
+    folder, stem = os.path.dirname, lambda path: os.path.basename(path)[: -len(".py")]
+    expected = {
+        os.path.join(folder(source), "__pycache__", f"{stem(source)}.{tag}.pyc")
+        for source in sources
+    }
+    assert len(pycs) > 0.9 * len(sources), "nearly every source has its bytecode"
+    assert pycs <= expected, "only the runtime's bytecode, in the standard layout"
+    # PEP 552: the runtime's magic number, then flags 0b01: hash-based, source never checked.
+    assert headers == {runtime_magic(python_version) + (1).to_bytes(4, "little")}
+
+
+def test_handler_imports_its_bytecode_without_reading_sources(tmp_path: Path) -> None:
+    task_root = unzip("src.python.echo/echo.zip", tmp_path / "task")
+    compiled = [
+        source
+        for source in task_root.rglob("*.py")
+        if (source.parent / "__pycache__" / f"{source.stem}.cpython-311.pyc").exists()
+    ]
+    assert len(compiled) > 20
+    for source in compiled:
+        # Were any of these read (and compiled), the import would fail.
+        source.write_text("raise RuntimeError('the source was read')\n")
+    before = sorted(task_root.rglob("*"))
+
+    response = invoke(task_root, "3.11", "echo.handler.handler", {"message": "hello"})
+
+    assert response == {"message": "hello"}
+    assert sorted(task_root.rglob("*")) == before, "nothing was compiled or written"

@@ -1,0 +1,104 @@
+"""Check, in a cacheable process, that a zip's native code and files can load on its runtime."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
+from pants.backend.python.util_rules.pex_environment import PythonExecutable
+from pants.engine.addresses import Address
+from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
+from pants.engine.process import FallibleProcessResult, Process
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.util.logging import LogLevel
+from pants.util.resources import read_resource
+from pants.util.strutil import bullet_list
+
+from aws_lambda.platform_rules import LambdaPlatform
+
+_VERIFIER_MODULES = ("__init__.py", "elf.py", "zip_verify.py")
+# Any CPython runs the stdlib-only verifier; pinning a range keeps the process cache key stable.
+_VERIFIER_INTERPRETER = InterpreterConstraints(["CPython>=3.9,<4"])
+
+
+class LambdaZipVerificationError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class VerifyLambdaZipRequest:
+    """Verify the zip `zip_path` in `digest`, whose importable root is `prefix`, for `address`."""
+
+    address: Address
+    digest: Digest
+    zip_path: str
+    platform: LambdaPlatform
+    prefix: str
+
+
+@dataclass(frozen=True)
+class VerifiedLambdaZip:
+    zip_path: str
+
+
+def verifier_argv(platform: LambdaPlatform, prefix: str) -> tuple[str, ...]:
+    """The `python -m aws_lambda.zip_verify` arguments that select `platform`."""
+    return (
+        "--python-version",
+        "{}.{}".format(*platform.runtime.python_version),
+        "--glibc",
+        "{}.{}".format(*platform.runtime.glibc_version),
+        "--machine",
+        platform.architecture.machine,
+        "--prefix",
+        prefix,
+    )
+
+
+@rule
+async def verify_lambda_zip(request: VerifyLambdaZipRequest) -> VerifiedLambdaZip:
+    modules = [
+        FileContent(f"aws_lambda/{name}", read_resource(__name__, name) or b"")
+        for name in _VERIFIER_MODULES
+    ]
+    python, verifier = await MultiGet(
+        Get(PythonExecutable, InterpreterConstraints, _VERIFIER_INTERPRETER),
+        Get(Digest, CreateDigest(modules)),
+    )
+    input_digest = await Get(Digest, MergeDigests([verifier, request.digest]))
+    result = await Get(
+        FallibleProcessResult,
+        Process(
+            # `-I` would leave the sandbox off `sys.path`, and `-m` needs it.
+            argv=(
+                python.path,
+                "-E",
+                "-s",
+                "-m",
+                "aws_lambda.zip_verify",
+                "--json",
+                *verifier_argv(request.platform, request.prefix),
+                request.zip_path,
+            ),
+            input_digest=input_digest,
+            append_only_caches=python.append_only_caches,
+            description=f"Verifying the dependencies of {request.address} for {request.platform}",
+            level=LogLevel.DEBUG,
+        ),
+    )
+    if result.exit_code == 0:
+        return VerifiedLambdaZip(request.zip_path)
+    if result.exit_code != 1:
+        raise LambdaZipVerificationError(
+            f"Could not verify the zip of {request.address}:\n{result.stderr.decode()}"
+        )
+    problems = json.loads(result.stdout)
+    raise LambdaZipVerificationError(
+        f"The zip of {request.address} would fail on {request.platform}, so it was not "
+        f"written:\n\n{bullet_list(problem['message'] for problem in problems)}"
+    )
+
+
+def rules():
+    return collect_rules()
