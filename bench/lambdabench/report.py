@@ -103,7 +103,7 @@ def failures(measurements: Sequence[Measurement]) -> str:
     """The first lines of each failure, as a Markdown list."""
     lines = []
     for m in measurements:
-        if m.failure:
+        if m.failure and not m.failure.startswith("not run"):
             detail = " ".join(_failure_summary(m.failure).split())
             lines.append(f"- {m.workload} / {m.scenario} / {m.approach}: {detail}")
     return "\n".join(lines) + "\n" if lines else ""
