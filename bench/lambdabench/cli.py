@@ -27,7 +27,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--work", type=Path, help="the workload copies (default: <cache>/runs)")
     parser.add_argument("--out", type=Path, help="default: <repo-root>/bench/out")
     parser.add_argument(
-        "--n", type=int, nargs="*", default=[10, 30], help="scale sizes (10 50 100 take longer)"
+        "--n",
+        type=int,
+        nargs="*",
+        default=[10, 25],
+        help="scale sizes (e.g. 50 100: over the time budget)",
     )
     parser.add_argument("--no-seed", action="store_true", help="skip the example monorepo")
     parser.add_argument(
@@ -52,13 +56,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="every warm scenario starts from a fresh copy, empty caches and a warm-up build",
     )  # fmt: skip
     parser.add_argument(
-        "--recipe-full-max", type=int, default=10,
+        "--recipe-full-max", type=int, default=2,
         help="above this many lambdas, recipes skip the scenarios that equal their noop rebuild",
     )  # fmt: skip
     parser.add_argument("--smoke", action="store_true", help="N=3, cold only, one run, no seed")
     args = parser.parse_args(argv)
     if args.smoke:
         args.n, args.no_seed, args.scenarios, args.runs = [3], True, ["cold"], 1
+    if args.no_seed and not args.n:
+        parser.error("nothing to build: give --n sizes or drop --no-seed")
     args.out = args.out or args.repo_root / "bench" / "out"
     return args
 

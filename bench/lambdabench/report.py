@@ -155,9 +155,15 @@ def _panel(ax, measurements: Sequence[Measurement], approaches: Sequence[str]) -
         float, {(m.scenario, m.approach): m.median for m in measurements if m.runs}
     )
     width = 0.8 / len(approaches)
+    failed = {(m.scenario, m.approach) for m in measurements if m.failure and not m.runs}
     for i, approach in enumerate(approaches):
         xs = [s + i * width for s in range(len(scenarios))]
         ax.bar(xs, [by_key[(s, approach)] for s in scenarios], width, label=approach)
+        for x, s in zip(xs, scenarios):
+            if (s, approach) in failed:
+                ax.annotate(
+                    "✗", (x, 0), xycoords=("data", "axes fraction"), ha="center", color="red"
+                )
     ax.set_xticks([s + 0.4 - width / 2 for s in range(len(scenarios))])
     ax.set_xticklabels(scenarios, rotation=30, ha="right", fontsize=8)
     ax.set_yscale("log")

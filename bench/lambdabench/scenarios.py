@@ -102,7 +102,7 @@ class Plan:
     long_run: float
     isolate: bool = False
     # Recipes run `recipe_as_noop` scenarios only for workloads with at most this many lambdas.
-    recipe_full_max: int = 10
+    recipe_full_max: int = 2
 
 
 def runs_recipes(scenario: Scenario, workload: Workload, plan: Plan) -> bool:
