@@ -1,0 +1,1 @@
+"""The four ways to build the zips, behind one interface (`base.Approach`)."""

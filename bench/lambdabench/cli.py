@@ -1,0 +1,163 @@
+"""`bench/run`: build the workloads with every approach, alternating, and report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from lambdabench import locks, proc, report, workload
+from lambdabench.approaches.base import Approach, Bench
+from lambdabench.approaches.pants import Builtin, Ours
+from lambdabench.approaches.recipes import Pip, Uv
+from lambdabench.scenarios import SCENARIOS, Measurement, Plan, run_scenario, scenario
+
+APPROACHES: tuple[type[Approach], ...] = (Ours, Builtin, Pip, Uv)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    parser.add_argument("--repo-root", type=Path, required=True)
+    parser.add_argument("--cache", type=Path, required=True, help="bench venv, locks, copies")
+    parser.add_argument("--venv", type=Path, default=Path(sys.prefix))
+    parser.add_argument("--work", type=Path, help="the workload copies (default: <cache>/runs)")
+    parser.add_argument("--out", type=Path, help="default: <repo-root>/bench/out")
+    parser.add_argument(
+        "--n",
+        type=int,
+        nargs="*",
+        default=[10, 25],
+        help="scale sizes (e.g. 50 100: over the time budget)",
+    )
+    parser.add_argument("--no-seed", action="store_true", help="skip the example monorepo")
+    parser.add_argument(
+        "--scenarios",
+        nargs="+",
+        default=[s.name for s in SCENARIOS],
+        choices=[s.name for s in SCENARIOS],
+    )
+    parser.add_argument(
+        "--approaches",
+        nargs="+",
+        default=[a.name for a in APPROACHES],
+        choices=[a.name for a in APPROACHES],
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs per scenario and approach")
+    parser.add_argument(
+        "--long-run", type=float, default=60.0,
+        help="an approach whose runs all took longer than this many seconds is run only once",
+    )  # fmt: skip
+    parser.add_argument(
+        "--isolate", action="store_true",
+        help="every warm scenario starts from a fresh copy, empty caches and a warm-up build",
+    )  # fmt: skip
+    parser.add_argument(
+        "--recipe-full-max", type=int, default=2,
+        help="above this many lambdas, recipes skip the scenarios that equal their noop rebuild",
+    )  # fmt: skip
+    parser.add_argument("--smoke", action="store_true", help="N=3, cold only, one run, no seed")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.n, args.no_seed, args.scenarios, args.runs = [3], True, ["cold"], 1
+    if args.no_seed and not args.n:
+        parser.error("nothing to build: give --n sizes or drop --no-seed")
+    args.out = args.out or args.repo_root / "bench" / "out"
+    return args
+
+
+def workloads(args: argparse.Namespace) -> list[workload.Workload]:
+    chosen = [] if args.no_seed else [workload.seed(args.repo_root)]
+    return chosen + [workload.scale(n) for n in args.n]
+
+
+def make_approaches(
+    args: argparse.Namespace, bench: Bench, wl: workload.Workload
+) -> list[Approach]:
+    lock_set = locks.prepare(bench, wl)
+    slug = wl.name.replace("=", "")
+    return [
+        cls(bench, wl, bench.work / slug / cls.name, lock_set)
+        for cls in APPROACHES
+        if cls.name in args.approaches
+    ]
+
+
+def versions(bench: Bench, approaches: Sequence[Approach]) -> dict[str, str]:
+    found = {"python (bench, recipes' pip/uv)": platform.python_version()}
+    for approach in approaches:
+        found.update(approach.versions())
+    zip_banner = proc.run(["zip", "-v"], bench.cache, proc.clean_env()).stdout
+    found["zip (recipes)"] = next((x for x in zip_banner.splitlines() if "This is Zip" in x), "?")
+    found["host"] = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}"
+    return found
+
+
+def main(argv: Sequence[str]) -> int:
+    os.environ.pop("PYTHONPATH", None)
+    args = parse_args(argv)
+    cache = args.cache.resolve()
+    bench = Bench(
+        args.repo_root.resolve(), cache, args.venv, (args.work or cache / "runs").resolve()
+    )
+    plan = Plan(args.runs, args.long_run, args.isolate, args.recipe_full_max)
+    start = time.perf_counter()
+    measurements: list[Measurement] = []
+    tool_versions: dict[str, str] = {}
+    names: list[str] = []
+    for wl in workloads(args):
+        print(f"== {wl.name}: {len(wl.lambdas)} lambdas", flush=True)
+        approaches = make_approaches(args, bench, wl)
+        names = [a.name for a in approaches]
+        for name in args.scenarios:
+            print(f"  -- {name}", flush=True)
+            measurements += run_scenario(
+                scenario(name), approaches, plan, progress=lambda line: print(line, flush=True)
+            )
+        if not tool_versions:
+            tool_versions = versions(bench, approaches)
+    elapsed = time.perf_counter() - start
+    text = results_markdown(args, measurements, names, tool_versions, elapsed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.md").write_text(text)
+    report.chart(measurements, names, args.out / "chart.png")
+    print(text)
+    print(f"Wrote {args.out / 'results.md'} and {args.out / 'chart.png'}")
+    return 0
+
+
+def results_markdown(
+    args: argparse.Namespace,
+    measurements: Sequence[Measurement],
+    names: Sequence[str],
+    tool_versions: dict[str, str],
+    elapsed: float,
+) -> str:
+    settings = (
+        f"runs={args.runs} (an approach whose runs take over {args.long_run:.0f}s runs once), "
+        f"scenarios={' '.join(args.scenarios)}, N={' '.join(map(str, args.n)) or '-'}, "
+        f"seed workload={'no' if args.no_seed else 'yes'}{', smoke' if args.smoke else ''}, "
+        f"{'isolated' if args.isolate else 'chained'} warm scenarios, "
+        f"recipes re-run edit scenarios up to N={args.recipe_full_max}; "
+        f"whole harness: {elapsed / 60:.1f} min"
+    )
+    scenario_lines = "".join(
+        f"- `{s.name}`: {s.description}\n" for s in SCENARIOS if s.name in args.scenarios
+    )
+    sections = [
+        f"# Lambda packaging benchmark\n\n{settings}\n\n{scenario_lines}",
+        "## Median wall time\n\n"
+        "† the recipes' `noop` figure: they have no daemon, and an edit makes them do the same "
+        "full rebuild (re-run for edits only up to `--recipe-full-max` lambdas). "
+        "Ratios above 1× mean slower than ours.\n\n" + report.time_table(measurements, names),
+        "## Zip sizes (last run of `cold`)\n\n" + report.size_table(measurements, names),
+        "## Pants processes (last run, `--stats-log`)\n\n" + report.process_table(measurements),
+    ]
+    failed = report.failures(measurements)
+    if failed:
+        sections.append("## Failures\n\n" + failed)
+    sections.append("## Versions\n\n" + report.versions_table(tool_versions))
+    return "\n".join(sections)
