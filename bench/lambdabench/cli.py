@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from lambdabench import locks, proc, report, workload
+from lambdabench import importtime, locks, proc, report, workload
 from lambdabench.approaches.base import Approach, Bench
 from lambdabench.approaches.pants import Builtin, Ours
 from lambdabench.approaches.recipes import Pip, Uv
@@ -106,6 +106,7 @@ def main(argv: Sequence[str]) -> int:
     plan = Plan(args.runs, args.long_run, args.isolate, args.recipe_full_max)
     start = time.perf_counter()
     measurements: list[Measurement] = []
+    import_times: list[tuple[str, importtime.ImportTimes]] = []
     tool_versions: dict[str, str] = {}
     names: list[str] = []
     for wl in workloads(args):
@@ -117,10 +118,12 @@ def main(argv: Sequence[str]) -> int:
             measurements += run_scenario(
                 scenario(name), approaches, plan, progress=lambda line: print(line, flush=True)
             )
+        if wl.name == "seed":
+            import_times = plot_import_times(approaches)
         if not tool_versions:
             tool_versions = versions(bench, approaches)
     elapsed = time.perf_counter() - start
-    text = results_markdown(args, measurements, names, tool_versions, elapsed)
+    text = results_markdown(args, measurements, import_times, names, tool_versions, elapsed)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(text)
     report.chart(measurements, names, args.out / "chart.png")
@@ -129,9 +132,27 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
+def plot_import_times(
+    approaches: Sequence[Approach],
+) -> list[tuple[str, importtime.ImportTimes]]:
+    """Cold import of the seed `plot` handler from the zips that ship bytecode, with and without.
+
+    The bench's own interpreter is CPython 3.11, the seed lambdas' runtime.
+    """
+    found = []
+    for approach in approaches:
+        zips = sorted((approach.repo / "dist").rglob("plot.zip"))
+        if approach.name in ("ours", "pip") and zips:
+            print(f"  -- bytecode: importing plot.handler from {approach.name}", flush=True)
+            times = importtime.time_import(zips[0], "plot.handler", sys.executable)
+            found.append((approach.name, times))
+    return found
+
+
 def results_markdown(
     args: argparse.Namespace,
     measurements: Sequence[Measurement],
+    import_times: Sequence[tuple[str, importtime.ImportTimes]],
     names: Sequence[str],
     tool_versions: dict[str, str],
     elapsed: float,
@@ -156,6 +177,13 @@ def results_markdown(
         "## Zip sizes (last run of `cold`)\n\n" + report.size_table(measurements, names),
         "## Pants processes (last run, `--stats-log`)\n\n" + report.process_table(measurements),
     ]
+    if import_times:
+        sections.append(
+            "## Bytecode: cold `import plot.handler` (seed workload)\n\n"
+            "A fresh `python3.11 -I -S -B` per run, alternating the zip as built with the same "
+            "zip stripped of its `.pyc` files; median of "
+            f"{import_times[0][1].runs} runs each.\n\n" + report.import_table(import_times)
+        )
     failed = report.failures(measurements)
     if failed:
         sections.append("## Failures\n\n" + failed)

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from lambdabench.importtime import ImportTimes
 from lambdabench.scenarios import Measurement
 
 BASELINE = "ours"
@@ -97,6 +98,22 @@ def process_table(measurements: Sequence[Measurement]) -> str:
         for m in with_counters
     ]
     return _markdown(head, rows)
+
+
+def import_table(rows: Sequence[tuple[str, ImportTimes]]) -> str:
+    return _markdown(
+        ["approach", ".pyc files", "as built (s)", "without .pyc (s)", "ratio"],
+        [
+            [
+                approach,
+                str(row.pyc_files),
+                f"{row.shipped:.3f}",
+                f"{row.without_pyc:.3f}",
+                f"{row.ratio:.2f}×",
+            ]
+            for approach, row in rows
+        ],
+    )
 
 
 def failures(measurements: Sequence[Measurement]) -> str:
