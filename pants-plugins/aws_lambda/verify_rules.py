@@ -11,7 +11,6 @@ from pants.engine.addresses import Address
 from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
 from pants.engine.process import FallibleProcessResult, Process
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
-from pants.util.logging import LogLevel
 from pants.util.resources import read_resource
 from pants.util.strutil import bullet_list
 
@@ -84,7 +83,6 @@ async def verify_lambda_zip(request: VerifyLambdaZipRequest) -> VerifiedLambdaZi
             input_digest=input_digest,
             append_only_caches=python.append_only_caches,
             description=f"Verifying the dependencies of {request.address} for {request.platform}",
-            level=LogLevel.DEBUG,
         ),
     )
     if result.exit_code == 0:
