@@ -7,7 +7,7 @@
 #                                              unmeasured run on a third copy filled first)
 #   3. warm local cache                       (run 1's machine again, pants.toml only)
 # Prints a markdown table: wall time, processes started locally, processes that completed
-# locally, packaging processes (Resolving/Installing/Zipping/Building) that completed locally,
+# locally, packaging processes (Resolving/Installing/Zipping/Verifying/Building) that completed locally,
 # and cache hits. Pants 2.17 starts every cacheable process locally while it asks the remote
 # cache and cancels it on a hit, so "started" counts those speculative starts too.
 # Needs CPython 3.13 for BuildGrid (ci/remote-cache/buildgrid.sh).
@@ -78,7 +78,7 @@ run() {
   started="$(sed -n 's/.* Preserving local process execution dir [^ ]* for //p' "${log}" | LC_ALL=C sort)"
   canceled="$(sed -n 's/.* \[INFO\] Canceled: //p' "${log}" | LC_ALL=C sort)"
   completed="$(LC_ALL=C comm -23 <(echo "${started}") <(echo "${canceled}") | sed '/^$/d')"
-  packaging="$(echo "${completed}" | grep -c -E '^(Resolving|Installing|Zipping|Building) ' || true)"
+  packaging="$(echo "${completed}" | grep -c -E '^(Resolving|Installing|Zipping|Verifying|Building) ' || true)"
   counter() { sed -n "s/^  $1: \([0-9]*\)$/\1/p" "${log}" | tail -n 1; }
   ROWS+=("| ${label} | $("${PYTHON}" -I -c "print(f'{${t1} - ${t0}:.1f}')") s \
 | $(printf '%s' "${started}" | grep -c '^' || true) \

@@ -5,7 +5,7 @@
 #   machine A: a copy of HEAD at one path, with its own empty local store, named caches, TMPDIR,
 #              HOME, user name and an extra PATH entry, builds every package; the cache fills.
 #   machine B: a copy of HEAD at a different path, with all of those different and empty again,
-#              builds again. It must complete none of our processes (Resolving/Installing/Zipping)
+#              builds again. It must complete none of our processes (Resolving/Installing/Zipping/Verifying)
 #              locally: every cacheable process must come from the remote cache, and its zips must
 #              be byte-identical to A's. The only process allowed to complete locally is
 #              interpreter discovery, which Pants never caches (see README, "Monorepo CI").
