@@ -11,7 +11,16 @@ from lambdabench.scenarios import Measurement
 
 BASELINE = "ours"
 # Scenarios where the recipes do the same full rebuild as `noop` and may not have run.
-_FALLBACK_SCENARIO = {s: "noop" for s in ("noop-pantsd", "edit-handler", "edit-shared")}
+_FALLBACK_SCENARIO = {
+    s: "noop"
+    for s in (
+        "noop-pantsd",
+        "edit-handler",
+        "edit-shared",
+        "edit-handler-pantsd",
+        "edit-shared-pantsd",
+    )
+}
 
 
 def _index(measurements: Sequence[Measurement]) -> dict[tuple[str, str, str], Measurement]:

@@ -62,6 +62,20 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("edit-handler", "one handler edited", edit=edit_handler, recipe_as_noop=True),
     Scenario("edit-shared", "the shared module edited", edit=edit_shared, recipe_as_noop=True),
     Scenario(
+        "edit-handler-pantsd",
+        "one handler edited, pantsd running",
+        pantsd=True,
+        edit=edit_handler,
+        recipe_as_noop=True,
+    ),
+    Scenario(
+        "edit-shared-pantsd",
+        "the shared module edited, pantsd running",
+        pantsd=True,
+        edit=edit_shared,
+        recipe_as_noop=True,
+    ),
+    Scenario(
         "add-req",
         "one requirement added to one lambda (Pants: generate-lockfiles + package)",
         relock=True,
