@@ -9,16 +9,30 @@ import logging
 from dataclasses import dataclass
 from typing import Optional
 
-from pants.core.goals.package import BuiltPackage, BuiltPackageArtifact
+from pants.backend.python.target_types import PythonResolveField
+from pants.core.goals.package import (
+    BuiltPackage,
+    BuiltPackageArtifact,
+    OutputPathField,
+    PackageFieldSet,
+)
 from pants.engine.fs import CreateDigest, Digest, DigestEntries, FileContent, MergeDigests
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.strutil import softwrap
 
 from aws_lambda import zip_rules
-from aws_lambda.contents_rules import LambdaContents, without_files
+from aws_lambda.contents_rules import LambdaContents, LambdaPlatformFields, without_files
 from aws_lambda.distributions import Distribution, ProvidedDistribution, match_provided
 from aws_lambda.report import LayerSize, PackageReport
 from aws_lambda.subsystem import LambdaSubsystem
+from aws_lambda.target_types import (
+    LambdaArchitectureField,
+    LambdaCompileBytecodeField,
+    LambdaCompletePlatformsField,
+    LambdaMaxUnzippedSizeField,
+    LambdaRuntimeField,
+    LambdaRuntimeProvidedField,
+)
 from aws_lambda.zip_rules import BuildLambdaZipRequest, LambdaZip
 
 logger = logging.getLogger(__name__)
@@ -60,6 +74,45 @@ class PackageLambdaRequest:
 class PackagedLambda:
     built: BuiltPackage
     report: PackageReport
+
+
+@dataclass(frozen=True)
+class LambdaPackageFieldSet(PackageFieldSet):
+    """The fields that `lambda_function` and `lambda_layer` share."""
+
+    runtime: LambdaRuntimeField
+    architecture: LambdaArchitectureField
+    complete_platforms: LambdaCompletePlatformsField
+    resolve: PythonResolveField
+    runtime_provided: LambdaRuntimeProvidedField
+    compile_bytecode: LambdaCompileBytecodeField
+    max_unzipped_size: LambdaMaxUnzippedSizeField
+    output_path: OutputPathField
+
+    @property
+    def platform_fields(self) -> LambdaPlatformFields:
+        return LambdaPlatformFields(
+            self.address, self.runtime, self.architecture, self.complete_platforms, self.resolve
+        )
+
+    def package_request(
+        self,
+        kind: str,
+        contents: LambdaContents,
+        prefix: str,
+        handler: Optional[str] = None,
+        layers: tuple[PackagedLayer, ...] = (),
+    ) -> PackageLambdaRequest:
+        return PackageLambdaRequest(
+            kind=kind,
+            contents=contents,
+            output_file=self.output_path.value_or_default(file_ending="zip"),
+            prefix=prefix,
+            max_unzipped_size=self.max_unzipped_size.value,
+            compile_bytecode=self.compile_bytecode.value,
+            handler=handler,
+            layers=layers,
+        )
 
 
 def _check_no_source_shadows_a_dependency(contents: LambdaContents) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pants.backend.python.target_types import PythonResolveField
-from pants.core.goals.package import BuiltPackage, OutputPathField, PackageFieldSet
+from pants.core.goals.package import BuiltPackage, PackageFieldSet
 from pants.engine.addresses import UnparsedAddressInputs
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import InvalidFieldException, Targets
@@ -14,43 +13,28 @@ from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from aws_lambda import assemble_rules, contents_rules
-from aws_lambda.assemble_rules import PackagedLambda, PackagedLayer, PackageLambdaRequest
+from aws_lambda.assemble_rules import (
+    LambdaPackageFieldSet,
+    PackagedLambda,
+    PackagedLayer,
+    PackageLambdaRequest,
+)
 from aws_lambda.contents_rules import LambdaContents, LambdaContentsRequest, LambdaPlatformFields
 from aws_lambda.platform_rules import LambdaPlatform
 from aws_lambda.target_types import (
-    LambdaArchitectureField,
-    LambdaCompileBytecodeField,
-    LambdaCompletePlatformsField,
     LambdaIncludeSourcesField,
     LambdaLayerDependenciesField,
     LambdaLayersField,
-    LambdaMaxUnzippedSizeField,
-    LambdaRuntimeField,
-    LambdaRuntimeProvidedField,
 )
 
 LAYER_PREFIX = "python/"
 
 
 @dataclass(frozen=True)
-class LambdaLayerFieldSet(PackageFieldSet):
+class LambdaLayerFieldSet(LambdaPackageFieldSet):
     required_fields = (LambdaLayerDependenciesField,)
 
-    runtime: LambdaRuntimeField
-    architecture: LambdaArchitectureField
-    complete_platforms: LambdaCompletePlatformsField
-    resolve: PythonResolveField
     include_sources: LambdaIncludeSourcesField
-    runtime_provided: LambdaRuntimeProvidedField
-    max_unzipped_size: LambdaMaxUnzippedSizeField
-    compile_bytecode: LambdaCompileBytecodeField
-    output_path: OutputPathField
-
-    @property
-    def platform_fields(self) -> LambdaPlatformFields:
-        return LambdaPlatformFields(
-            self.address, self.runtime, self.architecture, self.complete_platforms, self.resolve
-        )
 
     @property
     def contents_request(self) -> LambdaContentsRequest:
@@ -58,15 +42,8 @@ class LambdaLayerFieldSet(PackageFieldSet):
             self.platform_fields, self.runtime_provided, self.include_sources.value
         )
 
-    def package_request(self, contents: LambdaContents) -> PackageLambdaRequest:
-        return PackageLambdaRequest(
-            kind="layer",
-            contents=contents,
-            output_file=self.output_path.value_or_default(file_ending="zip"),
-            prefix=LAYER_PREFIX,
-            max_unzipped_size=self.max_unzipped_size.value,
-            compile_bytecode=self.compile_bytecode.value,
-        )
+    def layer_package_request(self, contents: LambdaContents) -> PackageLambdaRequest:
+        return self.package_request("layer", contents, prefix=LAYER_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -89,7 +66,9 @@ class LambdaLayerMismatchError(InvalidFieldException):
 @rule(desc="Package AWS Lambda layer", level=LogLevel.DEBUG)
 async def package_lambda_layer(field_set: LambdaLayerFieldSet) -> BuiltPackage:
     contents = await Get(LambdaContents, LambdaContentsRequest, field_set.contents_request)
-    packaged = await Get(PackagedLambda, PackageLambdaRequest, field_set.package_request(contents))
+    packaged = await Get(
+        PackagedLambda, PackageLambdaRequest, field_set.layer_package_request(contents)
+    )
     return packaged.built
 
 
@@ -118,7 +97,7 @@ async def resolve_lambda_layers(request: LambdaLayersRequest) -> LambdaLayers:
     )
     # The layers' own zips, bytecode included, count against the function's budget.
     packaged = await MultiGet(
-        Get(PackagedLambda, PackageLambdaRequest, field_set.package_request(layer_contents))
+        Get(PackagedLambda, PackageLambdaRequest, field_set.layer_package_request(layer_contents))
         for field_set, layer_contents in zip(field_sets, contents)
     )
     return LambdaLayers(

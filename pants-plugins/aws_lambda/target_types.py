@@ -257,21 +257,27 @@ class LambdaLayerDependenciesField(Dependencies):
     supports_transitive_excludes = True
 
 
+# The fields of every Lambda zip, function or layer.
+_PACKAGE_FIELDS = (
+    *COMMON_TARGET_FIELDS,
+    LambdaRuntimeField,
+    LambdaArchitectureField,
+    LambdaCompletePlatformsField,
+    LambdaRuntimeProvidedField,
+    LambdaCompileBytecodeField,
+    LambdaMaxUnzippedSizeField,
+    PythonResolveField,
+    OutputPathField,
+)
+
+
 class LambdaFunctionTarget(Target):
     alias = "lambda_function"
     core_fields = (
-        *COMMON_TARGET_FIELDS,
+        *_PACKAGE_FIELDS,
         LambdaHandlerField,
-        LambdaRuntimeField,
-        LambdaArchitectureField,
-        LambdaCompletePlatformsField,
         LambdaDependenciesField,
         LambdaLayersField,
-        LambdaRuntimeProvidedField,
-        LambdaCompileBytecodeField,
-        LambdaMaxUnzippedSizeField,
-        PythonResolveField,
-        OutputPathField,
     )
     help = help_text(
         f"""
@@ -294,19 +300,7 @@ class LambdaFunctionTarget(Target):
 
 class LambdaLayerTarget(Target):
     alias = "lambda_layer"
-    core_fields = (
-        *COMMON_TARGET_FIELDS,
-        LambdaRuntimeField,
-        LambdaArchitectureField,
-        LambdaCompletePlatformsField,
-        LambdaLayerDependenciesField,
-        LambdaIncludeSourcesField,
-        LambdaRuntimeProvidedField,
-        LambdaCompileBytecodeField,
-        LambdaMaxUnzippedSizeField,
-        PythonResolveField,
-        OutputPathField,
-    )
+    core_fields = (*_PACKAGE_FIELDS, LambdaLayerDependenciesField, LambdaIncludeSourcesField)
     help = help_text(
         f"""
         An AWS Lambda layer, packaged by `{bin_name()} package` as a zip with everything under
