@@ -5,20 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.pex_environment import PythonExecutable
 from pants.engine.addresses import Address
 from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
 from pants.engine.process import FallibleProcessResult, Process
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, collect_rules, rule
 from pants.util.resources import read_resource
 from pants.util.strutil import bullet_list
 
 from aws_lambda.platform_rules import LambdaPlatform
 
 _VERIFIER_MODULES = ("__init__.py", "elf.py", "zip_verify.py")
-# Any CPython runs the stdlib-only verifier; pinning a range keeps the process cache key stable.
-_VERIFIER_INTERPRETER = InterpreterConstraints(["CPython>=3.9,<4"])
 
 
 class LambdaZipVerificationError(Exception):
@@ -27,9 +24,13 @@ class LambdaZipVerificationError(Exception):
 
 @dataclass(frozen=True)
 class VerifyLambdaZipRequest:
-    """Verify the zip `zip_path` in `digest`, whose importable root is `prefix`, for `address`."""
+    """Verify the zip `zip_path` in `digest`, whose importable root is `prefix`, for `address`.
+
+    Any CPython >= 3.9 runs the stdlib-only verifier: `python` is the one that wrote the zip.
+    """
 
     address: Address
+    python: PythonExecutable
     digest: Digest
     zip_path: str
     platform: LambdaPlatform
@@ -61,10 +62,8 @@ async def verify_lambda_zip(request: VerifyLambdaZipRequest) -> VerifiedLambdaZi
         FileContent(f"aws_lambda/{name}", read_resource(__name__, name) or b"")
         for name in _VERIFIER_MODULES
     ]
-    python, verifier = await MultiGet(
-        Get(PythonExecutable, InterpreterConstraints, _VERIFIER_INTERPRETER),
-        Get(Digest, CreateDigest(modules)),
-    )
+    python = request.python
+    verifier = await Get(Digest, CreateDigest(modules))
     input_digest = await Get(Digest, MergeDigests([verifier, request.digest]))
     result = await Get(
         FallibleProcessResult,

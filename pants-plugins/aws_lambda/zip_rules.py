@@ -184,6 +184,7 @@ async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
             VerifiedLambdaZip,
             VerifyLambdaZipRequest(
                 request.address,
+                python,
                 dependencies_zip.digest,
                 _DEPENDENCIES_ZIP,
                 request.platform,
