@@ -121,9 +121,9 @@ local_processes() {
   sed -n 's/.* Preserving local process execution dir [^ ]* for //p' "$1"
 }
 
-# zip_sums REPO: "sha256  path" for every zip under REPO/dist.
+# zip_sums REPO: "sha256  path" for every zip, and its `.json` report, under REPO/dist.
 zip_sums() {
-  (cd "$1/dist" && find . -name '*.zip' -type f | LC_ALL=C sort | xargs sha256sum)
+  (cd "$1/dist" && find . \( -name '*.zip' -o -name '*.zip.json' \) -type f | LC_ALL=C sort | xargs sha256sum)
 }
 
 "${BUILDGRID}" start >/dev/null
