@@ -23,12 +23,9 @@ PYTHON="$("${BUILDGRID}" python)" || {
 }
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/remote-cache-bench.XXXXXX")"
 readonly WORK
-BUILDGRID_PORT="$("${PYTHON}" -I -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-export BUILDGRID_PORT
-export BUILDGRID_DIR="${WORK}/buildgrid"
-export REMOTE_CACHE_ADDRESS="grpc://127.0.0.1:${BUILDGRID_PORT}"
-export REMOTE_CACHE_INSTANCE=main
-export PANTS_BOOTSTRAP_CACHE="${PANTS_BOOTSTRAP_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/pants-lambda}"
+# shellcheck source=ci/remote-cache/private.sh
+source "${ROOT}/ci/remote-cache/private.sh"
+use_private_buildgrid "${WORK}" "${PYTHON}"
 
 MACHINES=()
 cleanup() {

@@ -44,13 +44,9 @@ fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/remote-cache-check.XXXXXX")"
 readonly WORK
-BUILDGRID_PORT="$("${PYTHON}" -I -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-export BUILDGRID_PORT
-export BUILDGRID_DIR="${WORK}/buildgrid"
-export REMOTE_CACHE_ADDRESS="grpc://127.0.0.1:${BUILDGRID_PORT}"
-export REMOTE_CACHE_INSTANCE=main
-# Shared by all machines, as on CI (see above): the same paths, not the same directories' state.
-export PANTS_BOOTSTRAP_CACHE="${PANTS_BOOTSTRAP_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/pants-lambda}"
+# shellcheck source=ci/remote-cache/private.sh
+source "${ROOT}/ci/remote-cache/private.sh"
+use_private_buildgrid "${WORK}" "${PYTHON}"
 export PYENV_ROOT="${PYENV_ROOT:-${HOME}/.pyenv}"
 unset XDG_CACHE_HOME
 

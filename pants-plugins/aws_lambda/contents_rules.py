@@ -93,12 +93,10 @@ class LambdaContents:
 
     address: Address
     platform: LambdaPlatform
-    platform_description: str
     platform_log_line: str
     distributions: tuple[Distribution, ...]
     runtime_provided: tuple[Distribution, ...]
     dependencies: Digest
-    dependencies_size: int
     sources: Digest
     source_files: tuple[FileEntry, ...]
 
@@ -252,17 +250,14 @@ async def lambda_contents(
         distributions = tuple(dist for dist in distributions if dist.key not in provided_keys)
         kept_entries = without_files(dependency_entries, runtime_provided)
         dependencies = await Get(Digest, CreateDigest(kept_entries))
-        dependency_entries = DigestEntries(kept_entries)
 
     return LambdaContents(
         address=address,
         platform=target.platform,
-        platform_description=target.description,
         platform_log_line=target.log_line,
         distributions=distributions,
         runtime_provided=runtime_provided,
         dependencies=dependencies,
-        dependencies_size=sum(size for _, size in _file_sizes(dependency_entries)),
         sources=sources_digest,
         source_files=tuple(entry for entry, _ in _file_sizes(source_entries)),
     )

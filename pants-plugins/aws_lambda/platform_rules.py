@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.pex import CompletePlatforms
+from pants.backend.python.util_rules.pex_environment import PythonExecutable
 from pants.engine.fs import CreateDigest, Digest, FileContent
+from pants.engine.process import ProcessExecutionFailure
 from pants.engine.rules import Get, collect_rules, rule
+from pants.util.docutil import bin_name
+from pants.util.strutil import softwrap
 
 from aws_lambda.runtimes import (
     Architecture,
@@ -23,6 +28,10 @@ from aws_lambda.subsystem import LambdaSubsystem
 
 
 class InvalidLambdaPlatformError(ValueError):
+    pass
+
+
+class RuntimeInterpreterNotFoundError(Exception):
     pass
 
 
@@ -72,6 +81,37 @@ async def resolve_lambda_platform(
             f"Invalid Lambda platform for {request.description_of_origin}: {e} "
             "Set `runtime` and `architecture` on the target, or fix the defaults "
             "`[lambda].runtime` and `[lambda].architecture` in pants.toml."
+        ) from e
+
+
+@dataclass(frozen=True)
+class RuntimeInterpreterRequest:
+    """A local CPython of exactly `python_version`, which `need` says what for.
+
+    `need` ends where the version would follow, e.g. "src:fn runs on python3.11, which needs";
+    `alternative` is appended to the fix, e.g. ", or set `compile_bytecode=False`".
+    """
+
+    python_version: tuple[int, int]
+    need: str
+    alternative: str = ""
+
+
+@rule
+async def find_runtime_interpreter(request: RuntimeInterpreterRequest) -> PythonExecutable:
+    version = "{}.{}".format(*request.python_version)
+    try:
+        return await Get(PythonExecutable, InterpreterConstraints([f"CPython=={version}.*"]))
+    except ProcessExecutionFailure as e:
+        raise RuntimeInterpreterNotFoundError(
+            softwrap(
+                f"""
+                {request.need} a CPython {version} on this machine, and none was found on
+                `[python-bootstrap].search_path` (`{bin_name()} help-advanced python-bootstrap`
+                says where it looks). Install one (e.g. `pyenv install {version}`)
+                {request.alternative}. Another version is never used instead.
+                """
+            )
         ) from e
 
 

@@ -5,23 +5,22 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass
 
-from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.pex_environment import PythonExecutable
 from pants.core.goals.package import BuiltPackage
 from pants.core.goals.run import RunFieldSet, RunInSandboxBehavior, RunRequest
 from pants.engine.addresses import UnparsedAddressInputs
 from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
-from pants.engine.process import ProcessExecutionFailure
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import Targets, WrappedTarget, WrappedTargetRequest
 from pants.util.logging import LogLevel
 from pants.util.resources import read_resource
 from pants.util.strutil import softwrap
 
+from aws_lambda import rules as package_rules
 from aws_lambda.contents_rules import LambdaPlatformFields
 from aws_lambda.handler_rules import ResolvedLambdaHandler, ValidateLambdaHandlerRequest
 from aws_lambda.layer_rules import LambdaLayerFieldSet
-from aws_lambda.platform_rules import LambdaPlatform
+from aws_lambda.platform_rules import LambdaPlatform, RuntimeInterpreterRequest
 from aws_lambda.rules import LambdaFunctionFieldSet
 from aws_lambda.target_types import LambdaHandlerField
 
@@ -64,19 +63,13 @@ async def run_lambda_function(field_set: LambdaFunctionRunFieldSet) -> RunReques
     lambda_platform = await Get(LambdaPlatform, LambdaPlatformFields, function.platform_fields)
     check_host_can_run(str(function.address), lambda_platform, platform.machine())
 
-    version = "{}.{}".format(*lambda_platform.runtime.python_version)
-    try:
-        python = await Get(PythonExecutable, InterpreterConstraints([f"CPython=={version}.*"]))
-    except ProcessExecutionFailure as e:
-        raise CannotRunLambdaHereError(
-            softwrap(
-                f"""
-                {function.address} runs on {lambda_platform.runtime.name}, and no CPython
-                {version} was found on `[python-bootstrap].search_path` to run it with. Install
-                one (e.g. `pyenv install {version}`); it is never run with another version.
-                """
-            )
-        ) from e
+    python = await Get(
+        PythonExecutable,
+        RuntimeInterpreterRequest(
+            lambda_platform.runtime.python_version,
+            need=f"{function.address} runs on {lambda_platform.runtime.name}, which needs",
+        ),
+    )
 
     layer_targets = await Get(
         Targets, UnparsedAddressInputs, function.layers.to_unparsed_address_inputs()
@@ -126,4 +119,4 @@ async def run_lambda_function(field_set: LambdaFunctionRunFieldSet) -> RunReques
 
 
 def rules():
-    return (*collect_rules(), *LambdaFunctionRunFieldSet.rules())
+    return (*collect_rules(), *package_rules.rules(), *LambdaFunctionRunFieldSet.rules())

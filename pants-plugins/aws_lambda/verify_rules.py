@@ -14,6 +14,7 @@ from pants.util.resources import read_resource
 from pants.util.strutil import bullet_list
 
 from aws_lambda.platform_rules import LambdaPlatform
+from aws_lambda.zip_verify import RuntimePlatform
 
 _VERIFIER_MODULES = ("__init__.py", "elf.py", "zip_verify.py")
 
@@ -42,20 +43,6 @@ class VerifiedLambdaZip:
     zip_path: str
 
 
-def verifier_argv(platform: LambdaPlatform, prefix: str) -> tuple[str, ...]:
-    """The `python -m aws_lambda.zip_verify` arguments that select `platform`."""
-    return (
-        "--python-version",
-        "{}.{}".format(*platform.runtime.python_version),
-        "--glibc",
-        "{}.{}".format(*platform.runtime.glibc_version),
-        "--machine",
-        platform.architecture.machine,
-        "--prefix",
-        prefix,
-    )
-
-
 @rule
 async def verify_lambda_zip(request: VerifyLambdaZipRequest) -> VerifiedLambdaZip:
     modules = [
@@ -76,7 +63,11 @@ async def verify_lambda_zip(request: VerifyLambdaZipRequest) -> VerifiedLambdaZi
                 "-m",
                 "aws_lambda.zip_verify",
                 "--json",
-                *verifier_argv(request.platform, request.prefix),
+                *RuntimePlatform.of(
+                    request.platform.runtime, request.platform.architecture
+                ).cli_args(),
+                "--prefix",
+                request.prefix,
                 request.zip_path,
             ),
             input_digest=input_digest,

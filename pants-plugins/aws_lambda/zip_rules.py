@@ -16,14 +16,12 @@ from pants.backend.python.util_rules.interpreter_constraints import InterpreterC
 from pants.backend.python.util_rules.pex_environment import PythonExecutable
 from pants.engine.addresses import Address
 from pants.engine.fs import AddPrefix, CreateDigest, Digest, Directory, FileContent, MergeDigests
-from pants.engine.process import Process, ProcessExecutionFailure, ProcessResult
+from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
-from pants.util.docutil import bin_name
 from pants.util.resources import read_resource
-from pants.util.strutil import softwrap
 
-from aws_lambda import verify_rules
-from aws_lambda.platform_rules import LambdaPlatform
+from aws_lambda import platform_rules, verify_rules
+from aws_lambda.platform_rules import LambdaPlatform, RuntimeInterpreterRequest
 from aws_lambda.verify_rules import VerifiedLambdaZip, VerifyLambdaZipRequest
 
 _ZIP_WRITER = "__lambda_zip_writer.py"
@@ -31,10 +29,6 @@ _DEPENDENCIES_ZIP = "__dependencies.zip"
 _TREE = "__tree"
 # Any CPython runs the stdlib-only writer; pinning a range keeps the process cache key stable.
 _ZIP_WRITER_INTERPRETER = InterpreterConstraints(["CPython>=3.9,<4"])
-
-
-class BytecodeInterpreterNotFoundError(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -86,22 +80,17 @@ async def find_zip_writer_interpreter(request: _ZipWriterInterpreterRequest) -> 
     """Any CPython writes zips; bytecode needs exactly the runtime's."""
     if request.compile_for is None:
         return await Get(PythonExecutable, InterpreterConstraints, _ZIP_WRITER_INTERPRETER)
-    version = "{}.{}".format(*request.compile_for)
-    try:
-        return await Get(PythonExecutable, InterpreterConstraints([f"CPython=={version}.*"]))
-    except ProcessExecutionFailure as e:
-        raise BytecodeInterpreterNotFoundError(
-            softwrap(
-                f"""
-                The target {request.address} is built for Python {version} with
-                `compile_bytecode`, which needs a CPython {version} on this machine to compile
-                its bytecode, and none was found on `[python-bootstrap].search_path`. Install
-                one (e.g. `pyenv install {version}`), or set `compile_bytecode=False` on the
-                target, or `[lambda].compile_bytecode = false` in pants.toml, to ship sources
-                only. (Run `{bin_name()} help-advanced python-bootstrap` for where it looks.)
-                """
-            )
-        ) from e
+    return await Get(
+        PythonExecutable,
+        RuntimeInterpreterRequest(
+            request.compile_for,
+            need=f"The target {request.address} compiles bytecode (`compile_bytecode`), so needs",
+            alternative=(
+                ", or set `compile_bytecode=False` on the target (or `[lambda].compile_bytecode "
+                "= false`) to ship sources only"
+            ),
+        ),
+    )
 
 
 @rule
@@ -196,4 +185,4 @@ async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
 
 
 def rules():
-    return (*collect_rules(), *pex.rules(), *verify_rules.rules())
+    return (*collect_rules(), *pex.rules(), *platform_rules.rules(), *verify_rules.rules())
