@@ -17,14 +17,13 @@ from pants.core.goals.package import (
     PackageFieldSet,
 )
 from pants.engine.fs import CreateDigest, Digest, DigestEntries, FileContent, MergeDigests
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, collect_rules, rule
 from pants.util.strutil import softwrap
 
 from aws_lambda import zip_rules
-from aws_lambda.contents_rules import LambdaContents, LambdaPlatformFields, without_files
-from aws_lambda.distributions import Distribution, ProvidedDistribution, match_provided
+from aws_lambda.contents_rules import LambdaContents, LambdaPlatformFields
+from aws_lambda.distributions import ProvidedDistribution, match_provided
 from aws_lambda.report import LayerSize, PackageReport
-from aws_lambda.subsystem import LambdaSubsystem
 from aws_lambda.target_types import (
     LambdaArchitectureField,
     LambdaCompileBytecodeField,
@@ -33,7 +32,12 @@ from aws_lambda.target_types import (
     LambdaRuntimeField,
     LambdaRuntimeProvidedField,
 )
-from aws_lambda.zip_rules import BuildLambdaZipRequest, LambdaZip
+from aws_lambda.zip_rules import (
+    BuildLambdaZipRequest,
+    LambdaZip,
+    LambdaZipWriter,
+    LambdaZipWriterRequest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +69,7 @@ class PackageLambdaRequest:
     output_file: str
     prefix: str
     max_unzipped_size: Optional[int]
-    compile_bytecode: Optional[bool]
+    writer: LambdaZipWriter
     handler: Optional[str] = None
     layers: tuple[PackagedLayer, ...] = ()
 
@@ -95,10 +99,15 @@ class LambdaPackageFieldSet(PackageFieldSet):
             self.address, self.runtime, self.architecture, self.complete_platforms, self.resolve
         )
 
+    @property
+    def zip_writer_request(self) -> LambdaZipWriterRequest:
+        return LambdaZipWriterRequest(self.platform_fields, self.compile_bytecode.value)
+
     def package_request(
         self,
         kind: str,
         contents: LambdaContents,
+        writer: LambdaZipWriter,
         prefix: str,
         handler: Optional[str] = None,
         layers: tuple[PackagedLayer, ...] = (),
@@ -109,7 +118,7 @@ class LambdaPackageFieldSet(PackageFieldSet):
             output_file=self.output_path.value_or_default(file_ending="zip"),
             prefix=prefix,
             max_unzipped_size=self.max_unzipped_size.value,
-            compile_bytecode=self.compile_bytecode.value,
+            writer=writer,
             handler=handler,
             layers=layers,
         )
@@ -173,35 +182,24 @@ def _layer_provisions(
 
 
 @rule
-async def package_lambda(
-    request: PackageLambdaRequest, lambda_subsystem: LambdaSubsystem
-) -> PackagedLambda:
+async def package_lambda(request: PackageLambdaRequest) -> PackagedLambda:
     contents = request.contents
     _check_no_source_shadows_a_dependency(contents)
     provided, provided_paths = _layer_provisions(
         contents, tuple(layer.contents for layer in request.layers)
     )
-    dependencies, sources = contents.dependencies, contents.sources
-    distributions: tuple[Distribution, ...] = contents.distributions
-    if provided or provided_paths:
-        dependency_entries, source_entries = await MultiGet(
-            Get(DigestEntries, Digest, dependencies), Get(DigestEntries, Digest, sources)
-        )
-        provided_dists = [p.distribution for p in provided]
-        dependencies, sources = await MultiGet(
-            Get(Digest, CreateDigest(without_files(dependency_entries, provided_dists))),
-            Get(
-                Digest,
-                CreateDigest(entry for entry in source_entries if entry.path not in provided_paths),
-            ),
-        )
-        distributions = tuple(dist for dist in distributions if dist not in provided_dists)
-
-    compile_bytecode = (
-        lambda_subsystem.compile_bytecode
-        if request.compile_bytecode is None
-        else request.compile_bytecode
+    provided_dists = {p.distribution for p in provided}
+    dependencies = tuple(
+        dist for dist in contents.dependencies if dist.distribution not in provided_dists
     )
+    sources = contents.sources
+    if provided_paths:
+        source_entries = await Get(DigestEntries, Digest, sources)
+        sources = await Get(
+            Digest,
+            CreateDigest(entry for entry in source_entries if entry.path not in provided_paths),
+        )
+
     lambda_zip = await Get(
         LambdaZip,
         BuildLambdaZipRequest(
@@ -211,7 +209,7 @@ async def package_lambda(
             sources=sources,
             prefix=request.prefix,
             output_file=request.output_file,
-            compile_bytecode=compile_bytecode,
+            writer=request.writer,
         ),
     )
     report = PackageReport(
@@ -224,7 +222,7 @@ async def package_lambda(
         unzipped_size=lambda_zip.unzipped_size,
         file_count=lambda_zip.file_count,
         code_sha256=lambda_zip.sha256_base64,
-        distributions=distributions,
+        distributions=tuple(dist.distribution for dist in dependencies),
         provided_by_layers=provided,
         runtime_provided=contents.runtime_provided,
         layers=tuple(

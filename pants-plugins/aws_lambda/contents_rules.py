@@ -1,25 +1,33 @@
-"""What goes into a Lambda zip: the target's platform, its third-party tree and its sources.
+"""What goes into a Lambda zip: the target's platform, its distributions and its sources.
 
-The third-party tree is resolved and installed from the requirements alone, so it is cached
-per (requirements, platform) and an edit to first-party code never reinstalls it.
+A resolve's lockfile is installed once per platform, for every Lambda target of that platform,
+and split into one digest per distribution. Each target then takes the distributions that its
+requirements need, so an edit to first-party code never reinstalls anything, and a distribution
+shared by many targets is zipped once (see `zip_rules`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar, Union
+from typing import Union
 
 from pants.backend.python.subsystems.setup import PythonSetup
-from pants.backend.python.target_types import PexLayout, PythonResolveField
+from pants.backend.python.target_types import (
+    PexLayout,
+    PythonRequirementsField,
+    PythonResolveField,
+)
 from pants.backend.python.util_rules import pex_from_targets, pex_venv, python_sources
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
-from pants.backend.python.util_rules.pex import CompletePlatforms, Pex
+from pants.backend.python.util_rules.pex import CompletePlatforms, Pex, PexRequest
 from pants.backend.python.util_rules.pex_from_targets import (
     InterpreterConstraintsRequest,
     PexFromTargetsRequest,
 )
+from pants.backend.python.util_rules.pex_requirements import EntireLockfile, Lockfile, Resolve
 from pants.backend.python.util_rules.pex_venv import PexVenv, PexVenvLayout, PexVenvRequest
 from pants.backend.python.util_rules.python_sources import (
     PythonSourceFilesRequest,
@@ -32,7 +40,6 @@ from pants.engine.fs import (
     DigestContents,
     DigestEntries,
     DigestSubset,
-    Directory,
     FileEntry,
     PathGlobs,
     RemovePrefix,
@@ -40,6 +47,7 @@ from pants.engine.fs import (
 )
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import InvalidFieldException, TransitiveTargets, TransitiveTargetsRequest
+from pants.util.docutil import bin_name
 from pants.util.strutil import softwrap
 
 from aws_lambda import lockfile_coverage, platform_rules
@@ -48,6 +56,7 @@ from aws_lambda.distributions import (
     Distribution,
     dependency_closure,
     read_distributions,
+    unmet_requirements,
 )
 from aws_lambda.lockfile_coverage import CheckLockfileCoversPlatformRequest, LockfileCoversPlatform
 from aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
@@ -66,7 +75,9 @@ _PEX_ARGS = (
 )
 _DEPENDENCIES_DIR = "lambda-dependencies"
 
-_Entry = TypeVar("_Entry", bound=Union[FileEntry, SymlinkEntry, Directory])
+
+class LambdaDependenciesError(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -88,17 +99,28 @@ class LambdaContentsRequest:
 
 
 @dataclass(frozen=True)
+class InstalledDistribution:
+    """A distribution installed for one platform, and its files."""
+
+    distribution: Distribution
+    digest: Digest
+
+
+@dataclass(frozen=True)
 class LambdaContents:
     """A Lambda target's files, before zipping, with what is known about them."""
 
     address: Address
     platform: LambdaPlatform
     platform_log_line: str
-    distributions: tuple[Distribution, ...]
+    dependencies: tuple[InstalledDistribution, ...]
     runtime_provided: tuple[Distribution, ...]
-    dependencies: Digest
     sources: Digest
     source_files: tuple[FileEntry, ...]
+
+    @property
+    def distributions(self) -> tuple[Distribution, ...]:
+        return tuple(installed.distribution for installed in self.dependencies)
 
 
 @dataclass(frozen=True)
@@ -107,6 +129,42 @@ class _TargetPlatform:
     complete_platforms: CompletePlatforms
     description: str
     log_line: str
+
+
+@dataclass(frozen=True)
+class _InstallResolveRequest:
+    """Install the whole lockfile of `resolve`, which every Lambda target of a platform shares."""
+
+    resolve: str
+    target_platform: _TargetPlatform
+
+
+@dataclass(frozen=True)
+class _InstallRequirementsRequest:
+    """Install the requirements of the target at `address` alone: there is no lockfile."""
+
+    address: Address
+    target_platform: _TargetPlatform
+
+
+@dataclass(frozen=True)
+class _ResolvedDependencies:
+    pex: Pex
+    target_platform: _TargetPlatform
+    description: str
+
+
+@dataclass(frozen=True)
+class _InstalledTree:
+    """A flat tree of installed distributions."""
+
+    digest: Digest
+    description: str
+
+
+@dataclass(frozen=True)
+class _InstalledDistributions:
+    distributions: tuple[InstalledDistribution, ...]
 
 
 def _check_runtime_allowed(
@@ -184,39 +242,132 @@ async def resolve_target_platform(
 
 
 @rule
-async def lambda_contents(
-    request: LambdaContentsRequest, lambda_subsystem: LambdaSubsystem
-) -> LambdaContents:
-    address = request.platform_fields.address
-    target = await Get(_TargetPlatform, LambdaPlatformFields, request.platform_fields)
-    pex, transitive_targets = await MultiGet(
-        Get(
-            Pex,
-            PexFromTargetsRequest(
-                addresses=[address],
-                internal_only=False,
-                include_source_files=False,
-                output_filename="lambda-requirements.pex",
-                layout=PexLayout.PACKED,
-                complete_platforms=target.complete_platforms,
-                additional_args=_PEX_ARGS,
-                additional_lockfile_args=_PEX_ARGS,
-                description=f"Resolving requirements of {address} for {target.description}",
-            ),
+async def resolve_lockfile(request: _InstallResolveRequest) -> _ResolvedDependencies:
+    platform = request.target_platform
+    lockfile = await Get(Lockfile, Resolve(request.resolve, use_entire_lockfile=True))
+    pex = await Get(
+        Pex,
+        PexRequest(
+            output_filename="lambda-dependencies.pex",
+            internal_only=False,
+            requirements=EntireLockfile(lockfile),
+            complete_platforms=platform.complete_platforms,
+            layout=PexLayout.PACKED,
+            additional_args=_PEX_ARGS,
+            description=f"Resolving {lockfile.url} for {platform.description}",
         ),
-        Get(TransitiveTargets, TransitiveTargetsRequest([address])),
     )
-    venv, sources = await MultiGet(
-        Get(
-            PexVenv,
-            PexVenvRequest(
-                pex=pex,
-                layout=PexVenvLayout.FLAT,
-                output_path=Path(_DEPENDENCIES_DIR),
-                complete_platforms=target.complete_platforms,
-                description=f"Installing requirements of {address} for {target.description}",
-            ),
+    description = f"the resolve `{request.resolve}` for {platform.description}"
+    return _ResolvedDependencies(pex, platform, description)
+
+
+@rule
+async def resolve_requirements(request: _InstallRequirementsRequest) -> _ResolvedDependencies:
+    platform = request.target_platform
+    pex = await Get(
+        Pex,
+        PexFromTargetsRequest(
+            addresses=[request.address],
+            internal_only=False,
+            include_source_files=False,
+            output_filename="lambda-requirements.pex",
+            layout=PexLayout.PACKED,
+            complete_platforms=platform.complete_platforms,
+            additional_args=_PEX_ARGS,
+            description=f"Resolving requirements of {request.address} for {platform.description}",
         ),
+    )
+    description = f"the requirements of {request.address} for {platform.description}"
+    return _ResolvedDependencies(pex, platform, description)
+
+
+@rule
+async def install_flat(resolved: _ResolvedDependencies) -> _InstalledTree:
+    venv = await Get(
+        PexVenv,
+        PexVenvRequest(
+            pex=resolved.pex,
+            layout=PexVenvLayout.FLAT,
+            output_path=Path(_DEPENDENCIES_DIR),
+            complete_platforms=resolved.target_platform.complete_platforms,
+            description=f"Installing {resolved.description}",
+        ),
+    )
+    tree = await Get(Digest, RemovePrefix(venv.digest, _DEPENDENCIES_DIR))
+    return _InstalledTree(tree, resolved.description)
+
+
+@rule
+async def split_by_distribution(tree: _InstalledTree) -> _InstalledDistributions:
+    entries, metadata = await MultiGet(
+        Get(DigestEntries, Digest, tree.digest),
+        Get(
+            DigestContents,
+            DigestSubset(tree.digest, PathGlobs(["*.dist-info/METADATA", "*.dist-info/RECORD"])),
+        ),
+    )
+    distributions = read_distributions(
+        {content.path: content.content for content in metadata},
+        {entry.path: size for entry, size in _file_sizes(entries)},
+    )
+    files_by_owner = _files_by_distribution(entries, distributions, tree.description)
+    digests = await MultiGet(
+        Get(Digest, CreateDigest(files_by_owner[dist])) for dist in distributions
+    )
+    return _InstalledDistributions(
+        tuple(InstalledDistribution(dist, digest) for dist, digest in zip(distributions, digests))
+    )
+
+
+def _files_by_distribution(
+    entries: Iterable[object], distributions: Iterable[Distribution], description: str
+) -> dict[Distribution, list[Union[FileEntry, SymlinkEntry]]]:
+    owners = defaultdict(list)
+    for dist in distributions:
+        for path in dist.files:
+            owners[path].append(dist)
+    files_by_owner: dict[Distribution, list[Union[FileEntry, SymlinkEntry]]] = defaultdict(list)
+    unowned = []
+    for entry in entries:
+        if not isinstance(entry, (FileEntry, SymlinkEntry)):
+            continue
+        if entry.path not in owners:
+            unowned.append(entry.path)
+        for dist in owners[entry.path]:
+            files_by_owner[dist].append(entry)
+    if unowned:
+        raise LambdaDependenciesError(
+            softwrap(
+                f"""
+                Installing {description} wrote files that no distribution's RECORD lists, so
+                no Lambda zip could say where they belong: {', '.join(sorted(unowned)[:10])}.
+                Please report this, with the requirements.
+                """
+            )
+        )
+    return files_by_owner
+
+
+@rule
+async def lambda_contents(
+    request: LambdaContentsRequest, lambda_subsystem: LambdaSubsystem, python_setup: PythonSetup
+) -> LambdaContents:
+    fields = request.platform_fields
+    address = fields.address
+    target = await Get(_TargetPlatform, LambdaPlatformFields, fields)
+    resolve_request = (
+        Get(
+            _ResolvedDependencies,
+            _InstallResolveRequest(fields.resolve.normalized_value(python_setup), target),
+        )
+        if python_setup.enable_resolves
+        else Get(_ResolvedDependencies, _InstallRequirementsRequest(address, target))
+    )
+    resolved, transitive_targets = await MultiGet(
+        resolve_request, Get(TransitiveTargets, TransitiveTargetsRequest([address]))
+    )
+    installed, sources = await MultiGet(
+        Get(_InstalledDistributions, _ResolvedDependencies, resolved),
         Get(
             StrippedPythonSourceFiles,
             PythonSourceFilesRequest(
@@ -226,41 +377,66 @@ async def lambda_contents(
             ),
         ),
     )
-    dependencies = await Get(Digest, RemovePrefix(venv.digest, _DEPENDENCIES_DIR))
     sources_digest = sources.stripped_source_files.snapshot.digest
-    dependency_entries, metadata, source_entries = await MultiGet(
-        Get(DigestEntries, Digest, dependencies),
-        Get(
-            DigestContents,
-            DigestSubset(dependencies, PathGlobs(["*.dist-info/METADATA", "*.dist-info/RECORD"])),
-        ),
-        Get(DigestEntries, Digest, sources_digest),
-    )
-    distributions = read_distributions(
-        {content.path: content.content for content in metadata},
-        {entry.path: size for entry, size in _file_sizes(dependency_entries)},
-    )
+    source_entries = await Get(DigestEntries, Digest, sources_digest)
 
-    runtime_provided: tuple[Distribution, ...] = ()
+    requirements = [
+        str(requirement.as_pkg_resources_requirement())
+        for tgt in transitive_targets.closure
+        if tgt.has_field(PythonRequirementsField)
+        for requirement in tgt[PythonRequirementsField].value
+    ]
+    environment = marker_environment(target.platform.runtime, target.platform.architecture)
+    all_distributions = tuple(installed.distribution for installed in installed.distributions)
+    if python_setup.enable_resolves:
+        _check_lockfile_has(requirements, all_distributions, environment, fields, python_setup)
+    needed = dependency_closure(
+        requirements, all_distributions, environment, f"The requirements of {address}"
+    )
+    runtime_provided: frozenset[str] = frozenset()
     setting = request.runtime_provided.value or lambda_subsystem.runtime_provided.value
     if setting == RuntimeProvided.exclude.value:
-        environment = marker_environment(target.platform.runtime, target.platform.architecture)
-        provided_keys = dependency_closure(RUNTIME_PROVIDED_ROOTS, distributions, environment)
-        runtime_provided = tuple(dist for dist in distributions if dist.key in provided_keys)
-        distributions = tuple(dist for dist in distributions if dist.key not in provided_keys)
-        kept_entries = without_files(dependency_entries, runtime_provided)
-        dependencies = await Get(Digest, CreateDigest(kept_entries))
+        needed_distributions = [dist for dist in all_distributions if dist.key in needed]
+        runtime_provided = dependency_closure(
+            RUNTIME_PROVIDED_ROOTS, needed_distributions, environment
+        )
 
     return LambdaContents(
         address=address,
         platform=target.platform,
         platform_log_line=target.log_line,
-        distributions=distributions,
-        runtime_provided=runtime_provided,
-        dependencies=dependencies,
+        dependencies=tuple(
+            dist
+            for dist in installed.distributions
+            if dist.distribution.key in needed - runtime_provided
+        ),
+        runtime_provided=tuple(dist for dist in all_distributions if dist.key in runtime_provided),
         sources=sources_digest,
         source_files=tuple(entry for entry, _ in _file_sizes(source_entries)),
     )
+
+
+def _check_lockfile_has(
+    requirements: Iterable[str],
+    distributions: Iterable[Distribution],
+    environment: dict[str, str],
+    fields: LambdaPlatformFields,
+    python_setup: PythonSetup,
+) -> None:
+    origin = f"The requirements of {fields.address}"
+    unmet = unmet_requirements(requirements, distributions, environment, origin)
+    if unmet:
+        resolve = fields.resolve.normalized_value(python_setup)
+        raise LambdaDependenciesError(
+            softwrap(
+                f"""
+                The target {fields.address} needs {', '.join(unmet)}, but the lockfile of
+                the resolve `{resolve}` ({python_setup.resolves[resolve]}) does not provide
+                it. The lockfile is older than the requirements: run
+                `{bin_name()} generate-lockfiles` to update it.
+                """
+            )
+        )
 
 
 def _file_sizes(entries: Iterable[object]) -> list[tuple[FileEntry, int]]:
@@ -269,12 +445,6 @@ def _file_sizes(entries: Iterable[object]) -> list[tuple[FileEntry, int]]:
         for entry in entries
         if isinstance(entry, FileEntry)
     ]
-
-
-def without_files(entries: Iterable[_Entry], distributions: Iterable[Distribution]) -> list[_Entry]:
-    """`entries` minus the files of `distributions`."""
-    dropped = {path for dist in distributions for path in dist.files}
-    return [entry for entry in entries if entry.path not in dropped]
 
 
 def rules():

@@ -88,40 +88,77 @@ def _parse_record(content: bytes) -> set[str]:
 
 
 def dependency_closure(
-    roots: Iterable[str],
+    requirements: Iterable[str],
     distributions: Iterable[Distribution],
     environment: Mapping[str, str],
+    description_of_origin: str = "the requirements",
 ) -> frozenset[str]:
-    """The names (canonical) of the installed `roots` and everything they require, transitively.
+    """The names (canonical) of the installed distributions that `requirements` need, transitively.
 
-    Requirements are followed through `Requires-Dist`, evaluated in `environment` without
-    extras; requirements that are not installed are skipped.
+    `requirements` are PEP 508 strings. They and every `Requires-Dist` are followed when their
+    markers hold in `environment`, with the extras that were asked for, as pip resolves them.
+    Requirements that are not installed are skipped.
     """
     installed = {dist.key: dist for dist in distributions}
-    closure: set[str] = set()
-    pending: list[str] = [canonicalize_name(root) for root in roots]
+    followed_extras: dict[str, set[str]] = {}
+    pending = [
+        requirement
+        for requirement in (_parse(text, description_of_origin) for text in requirements)
+        if _applies(requirement, environment, {""})
+    ]
     while pending:
-        key = pending.pop()
-        if key in closure or key not in installed:
+        requirement = pending.pop()
+        key = canonicalize_name(requirement.name)
+        if key not in installed:
             continue
-        closure.add(key)
-        pending.extend(_required_names(installed[key], environment))
-    return frozenset(closure)
+        followed = followed_extras.setdefault(key, set())
+        new_extras = ({""} | set(requirement.extras)) - followed
+        if not new_extras:
+            continue
+        followed |= new_extras
+        dist = installed[key]
+        pending.extend(
+            required
+            for required in (_parse(text, str(dist)) for text in dist.requires)
+            if _applies(required, environment, new_extras)
+        )
+    return frozenset(followed_extras)
 
 
-def _required_names(dist: Distribution, environment: Mapping[str, str]) -> list[str]:
-    names: list[str] = []
-    for requirement_string in dist.requires:
-        try:
-            requirement = Requirement(requirement_string)
-        except InvalidRequirement as e:
-            raise DistributionMetadataError(
-                f"{dist} has an invalid Requires-Dist {requirement_string!r}: {e}"
-            ) from e
-        if requirement.marker and not requirement.marker.evaluate({**environment, "extra": ""}):
+def unmet_requirements(
+    requirements: Iterable[str],
+    distributions: Iterable[Distribution],
+    environment: Mapping[str, str],
+    description_of_origin: str = "the requirements",
+) -> tuple[str, ...]:
+    """The `requirements` that apply in `environment` but that no distribution satisfies.
+
+    Each comes with what was found instead, e.g. "foo>=2 (found foo 1.0)" or "foo (not found)".
+    """
+    installed = {dist.key: dist for dist in distributions}
+    unmet = []
+    for text in requirements:
+        requirement = _parse(text, description_of_origin)
+        if not _applies(requirement, environment, {""}):
             continue
-        names.append(canonicalize_name(requirement.name))
-    return names
+        dist = installed.get(canonicalize_name(requirement.name))
+        if dist is None:
+            unmet.append(f"{text} (not found)")
+        elif not requirement.specifier.contains(dist.version, prereleases=True):
+            unmet.append(f"{text} (found {dist})")
+    return tuple(unmet)
+
+
+def _parse(text: str, origin: str) -> Requirement:
+    try:
+        return Requirement(text)
+    except InvalidRequirement as e:
+        raise DistributionMetadataError(f"{origin} has an invalid requirement {text!r}: {e}") from e
+
+
+def _applies(requirement: Requirement, environment: Mapping[str, str], extras: set[str]) -> bool:
+    marker = requirement.marker
+    return marker is None or any(marker.evaluate({**environment, "extra": e}) for e in extras)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from aws_lambda.distributions import (
     dependency_closure,
     match_provided,
     read_distributions,
+    unmet_requirements,
 )
 from aws_lambda.runtimes import architecture_for, marker_environment, runtime_for
 
@@ -122,6 +123,35 @@ def test_dependency_closure_follows_markers_but_not_extras() -> None:
     }
 
 
+def test_dependency_closure_follows_requested_extras_transitively() -> None:
+    distributions = [
+        dist("requests", "urllib3", 'pysocks!=1.5.7; extra == "socks"', 'chardet; extra == "x"'),
+        dist("urllib3", 'brotli; extra == "brotli"'),
+        dist("app", "urllib3[brotli]"),
+        dist("pysocks"),
+        dist("brotli"),
+        dist("chardet"),
+    ]
+    assert dependency_closure(["requests"], distributions, LINUX_311) == {"requests", "urllib3"}
+    assert dependency_closure(["requests[socks]>=2"], distributions, LINUX_311) == {
+        "requests",
+        "urllib3",
+        "pysocks",
+    }
+    assert dependency_closure(["requests", "app"], distributions, LINUX_311) == {
+        "requests",
+        "urllib3",
+        "app",
+        "brotli",
+    }
+
+
+def test_dependency_closure_skips_requirements_whose_marker_does_not_hold() -> None:
+    distributions = [dist("a"), dist("b")]
+    closure = dependency_closure(['a; python_version < "3.10"', "b"], distributions, LINUX_311)
+    assert closure == {"b"}
+
+
 def test_dependency_closure_of_roots_that_are_not_installed_is_empty() -> None:
     assert dependency_closure(["boto3"], [dist("six")], LINUX_311) == frozenset()
 
@@ -134,8 +164,8 @@ def test_dependency_closure_skips_environment_specific_requirements() -> None:
     assert dependency_closure(["a"], distributions, arm) == {"a"}
 
 
-def test_invalid_requirement_names_the_distribution() -> None:
-    with pytest.raises(DistributionMetadataError, match="a 1.0 has an invalid Requires-Dist"):
+def test_invalid_requirement_names_its_distribution() -> None:
+    with pytest.raises(DistributionMetadataError, match="a 1.0 has an invalid requirement 'b >"):
         dependency_closure(["a"], [dist("a", "b >>> 1")], LINUX_311)
 
 
@@ -169,3 +199,17 @@ def test_metadata_headers_are_parsed_like_email() -> None:
         {"pkg-2.0.dist-info/METADATA": content, "pkg-2.0.dist-info/RECORD": b""}, {}
     )
     assert (distribution.name, distribution.version, distribution.requires) == ("pkg", "2.0", ())
+
+
+def test_unmet_requirements_name_what_was_found() -> None:
+    distributions = [dist("six", version="1.16.0"), dist("msgspec", version="0.18.6")]
+    assert unmet_requirements(
+        [
+            "six>=1.16",
+            "msgspec>=0.19",
+            "requests[socks]",
+            'pywin32; sys_platform == "win32"',
+        ],
+        distributions,
+        LINUX_311,
+    ) == ("msgspec>=0.19 (found msgspec 0.18.6)", "requests[socks] (not found)")

@@ -26,6 +26,7 @@ from aws_lambda.target_types import (
     LambdaLayerDependenciesField,
     LambdaLayersField,
 )
+from aws_lambda.zip_rules import LambdaZipWriter, LambdaZipWriterRequest
 
 LAYER_PREFIX = "python/"
 
@@ -42,8 +43,10 @@ class LambdaLayerFieldSet(LambdaPackageFieldSet):
             self.platform_fields, self.runtime_provided, self.include_sources.value
         )
 
-    def layer_package_request(self, contents: LambdaContents) -> PackageLambdaRequest:
-        return self.package_request("layer", contents, prefix=LAYER_PREFIX)
+    def layer_package_request(
+        self, contents: LambdaContents, writer: LambdaZipWriter
+    ) -> PackageLambdaRequest:
+        return self.package_request("layer", contents, writer, prefix=LAYER_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,12 @@ class LambdaLayerMismatchError(InvalidFieldException):
 
 @rule(desc="Package AWS Lambda layer", level=LogLevel.DEBUG)
 async def package_lambda_layer(field_set: LambdaLayerFieldSet) -> BuiltPackage:
-    contents = await Get(LambdaContents, LambdaContentsRequest, field_set.contents_request)
+    contents, writer = await MultiGet(
+        Get(LambdaContents, LambdaContentsRequest, field_set.contents_request),
+        Get(LambdaZipWriter, LambdaZipWriterRequest, field_set.zip_writer_request),
+    )
     packaged = await Get(
-        PackagedLambda, PackageLambdaRequest, field_set.layer_package_request(contents)
+        PackagedLambda, PackageLambdaRequest, field_set.layer_package_request(contents, writer)
     )
     return packaged.built
 
@@ -95,10 +101,18 @@ async def resolve_lambda_layers(request: LambdaLayersRequest) -> LambdaLayers:
         Get(LambdaContents, LambdaContentsRequest, field_set.contents_request)
         for field_set in field_sets
     )
+    writers = await MultiGet(
+        Get(LambdaZipWriter, LambdaZipWriterRequest, field_set.zip_writer_request)
+        for field_set in field_sets
+    )
     # The layers' own zips, bytecode included, count against the function's budget.
     packaged = await MultiGet(
-        Get(PackagedLambda, PackageLambdaRequest, field_set.layer_package_request(layer_contents))
-        for field_set, layer_contents in zip(field_sets, contents)
+        Get(
+            PackagedLambda,
+            PackageLambdaRequest,
+            field_set.layer_package_request(layer_contents, writer),
+        )
+        for field_set, layer_contents, writer in zip(field_sets, contents, writers)
     )
     return LambdaLayers(
         tuple(

@@ -18,6 +18,7 @@ from aws_lambda.target_types import (
     LambdaHandlerField,
     LambdaLayersField,
 )
+from aws_lambda.zip_rules import LambdaZipWriter, LambdaZipWriterRequest
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class LambdaFunctionFieldSet(LambdaPackageFieldSet):
 
 @rule(desc="Package AWS Lambda function", level=LogLevel.DEBUG)
 async def package_lambda_function(field_set: LambdaFunctionFieldSet) -> BuiltPackage:
-    handler, layers, contents = await MultiGet(
+    handler, layers, contents, writer = await MultiGet(
         Get(
             ResolvedLambdaHandler,
             ValidateLambdaHandlerRequest(field_set.address, field_set.handler),
@@ -40,12 +41,18 @@ async def package_lambda_function(field_set: LambdaFunctionFieldSet) -> BuiltPac
             LambdaContents,
             LambdaContentsRequest(field_set.platform_fields, field_set.runtime_provided),
         ),
+        Get(LambdaZipWriter, LambdaZipWriterRequest, field_set.zip_writer_request),
     )
     packaged = await Get(
         PackagedLambda,
         PackageLambdaRequest,
         field_set.package_request(
-            "function", contents, prefix="", handler=handler.aws_handler, layers=layers.layers
+            "function",
+            contents,
+            writer,
+            prefix="",
+            handler=handler.aws_handler,
+            layers=layers.layers,
         ),
     )
     return packaged.built

@@ -60,7 +60,7 @@ def set_pex_options(rule_runner: RuleRunner, *args: str) -> None:
     """
     rule_runner.set_options(
         [
-            *_pex_cli_args(),
+            *_repository_pex_args(),
             "--python-interpreter-constraints=['CPython>=3.11,<3.14']",
             *args,
         ],
@@ -68,12 +68,17 @@ def set_pex_options(rule_runner: RuleRunner, *args: str) -> None:
     )
 
 
-def _pex_cli_args() -> list[str]:
-    """The repository's `[pex-cli]` pin, read from pants.toml so it is written down once."""
-    pex_cli = toml.load("pants.toml")["pex-cli"]
+def _repository_pex_args() -> list[str]:
+    """The repository's `[pex-cli]` pin and the environment it gives Pex's pip, as in pants.toml.
+
+    They are read from pants.toml so they are written down once.
+    """
+    config = toml.load("pants.toml")
+    pex_cli = config["pex-cli"]
     return [
         f"--pex-cli-version={pex_cli['version']}",
         f"--pex-cli-known-versions={pex_cli['known_versions']!r}",
+        f"--subprocess-environment-env-vars=+{config['subprocess-environment']['env_vars']['add']!r}",
     ]
 
 

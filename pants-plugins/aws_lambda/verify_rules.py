@@ -6,12 +6,10 @@ import json
 from dataclasses import dataclass
 
 from pants.backend.python.util_rules.pex_environment import PythonExecutable
-from pants.engine.addresses import Address
 from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
 from pants.engine.process import FallibleProcessResult, Process
 from pants.engine.rules import Get, collect_rules, rule
 from pants.util.resources import read_resource
-from pants.util.strutil import bullet_list
 
 from aws_lambda.platform_rules import LambdaPlatform
 from aws_lambda.zip_verify import RuntimePlatform
@@ -25,12 +23,12 @@ class LambdaZipVerificationError(Exception):
 
 @dataclass(frozen=True)
 class VerifyLambdaZipRequest:
-    """Verify the zip `zip_path` in `digest`, whose importable root is `prefix`, for `address`.
+    """Verify the zip `zip_path` in `digest` of `subject`, whose importable root is `prefix`.
 
     Any CPython >= 3.9 runs the stdlib-only verifier: `python` is the one that wrote the zip.
     """
 
-    address: Address
+    subject: str
     python: PythonExecutable
     digest: Digest
     zip_path: str
@@ -40,7 +38,9 @@ class VerifyLambdaZipRequest:
 
 @dataclass(frozen=True)
 class VerifiedLambdaZip:
-    zip_path: str
+    """What would fail on the platform, one message a problem; empty when all is well."""
+
+    problems: tuple[str, ...]
 
 
 @rule
@@ -72,20 +72,15 @@ async def verify_lambda_zip(request: VerifyLambdaZipRequest) -> VerifiedLambdaZi
             ),
             input_digest=input_digest,
             append_only_caches=python.append_only_caches,
-            description=f"Verifying the dependencies of {request.address} for {request.platform}",
+            description=f"Verifying {request.subject} for {request.platform}",
         ),
     )
-    if result.exit_code == 0:
-        return VerifiedLambdaZip(request.zip_path)
-    if result.exit_code != 1:
+    if result.exit_code not in (0, 1):
         raise LambdaZipVerificationError(
-            f"Could not verify the zip of {request.address}:\n{result.stderr.decode()}"
+            f"Could not verify {request.subject}:\n{result.stderr.decode()}"
         )
-    problems = json.loads(result.stdout)
-    raise LambdaZipVerificationError(
-        f"The zip of {request.address} would fail on {request.platform}, so it was not "
-        f"written:\n\n{bullet_list(problem['message'] for problem in problems)}"
-    )
+    problems = json.loads(result.stdout) if result.exit_code else []
+    return VerifiedLambdaZip(tuple(problem["message"] for problem in problems))
 
 
 def rules():

@@ -1,8 +1,9 @@
-"""Write a Lambda zip from a third-party tree and first-party sources, in cacheable processes.
+"""Write a Lambda zip from its distributions and first-party sources, in cacheable processes.
 
-The third-party tree is zipped on its own first; that zip depends only on the tree, so it is
-cached per (requirements, platform). The final zip copies its entries still compressed and adds
-the sources, so an edit to a handler costs the same whatever the size of its dependencies.
+Each distribution is zipped (and compiled) on its own, and verified, once per platform: that
+zip depends only on the distribution's files, so every Lambda that needs it shares it. The final
+zip copies their entries still compressed and adds the sources, so neither an edit to a handler
+nor a new Lambda costs more with the size of its dependencies.
 """
 
 from __future__ import annotations
@@ -19,33 +20,55 @@ from pants.engine.fs import AddPrefix, CreateDigest, Digest, Directory, FileCont
 from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.resources import read_resource
+from pants.util.strutil import bullet_list
 
-from aws_lambda import platform_rules, verify_rules
+from aws_lambda import contents_rules, platform_rules, verify_rules
+from aws_lambda.contents_rules import InstalledDistribution, LambdaPlatformFields
 from aws_lambda.platform_rules import LambdaPlatform, RuntimeInterpreterRequest
-from aws_lambda.verify_rules import VerifiedLambdaZip, VerifyLambdaZipRequest
+from aws_lambda.subsystem import LambdaSubsystem
+from aws_lambda.verify_rules import (
+    LambdaZipVerificationError,
+    VerifiedLambdaZip,
+    VerifyLambdaZipRequest,
+)
 
 _ZIP_WRITER = "__lambda_zip_writer.py"
-_DEPENDENCIES_ZIP = "__dependencies.zip"
+_DEPENDENCIES = "__dependencies"
 _TREE = "__tree"
 # Any CPython runs the stdlib-only writer; pinning a range keeps the process cache key stable.
 _ZIP_WRITER_INTERPRETER = InterpreterConstraints(["CPython>=3.9,<4"])
 
 
 @dataclass(frozen=True)
+class LambdaZipWriterRequest:
+    """How to write the zips of a target: `compile_bytecode` is its field's value."""
+
+    platform_fields: LambdaPlatformFields
+    compile_bytecode: Optional[bool]
+
+
+@dataclass(frozen=True)
+class LambdaZipWriter:
+    """The CPython that writes a target's zips, and the Python version to compile bytecode for."""
+
+    python: PythonExecutable
+    compile_for: Optional[tuple[int, int]]
+
+
+@dataclass(frozen=True)
 class BuildLambdaZipRequest:
     """Zip `dependencies` and then `sources`, both under the archive folder `prefix`.
 
-    The dependencies are verified for `platform`. With `compile_bytecode`, both also get
-    bytecode for the platform's Python.
+    The dependencies are verified for `platform`.
     """
 
     address: Address
     platform: LambdaPlatform
-    dependencies: Digest
+    dependencies: tuple[InstalledDistribution, ...]
     sources: Digest
     prefix: str
     output_file: str
-    compile_bytecode: bool = False
+    writer: LambdaZipWriter
 
 
 @dataclass(frozen=True)
@@ -64,33 +87,38 @@ class _ZipTreeRequest:
     prefix: str
     output_file: str
     description: str
-    python: PythonExecutable
-    compile_for: Optional[tuple[int, int]]
-    base: Optional[Digest] = None
-
-
-@dataclass(frozen=True)
-class _ZipWriterInterpreterRequest:
-    address: Address
-    compile_for: Optional[tuple[int, int]]
+    writer: LambdaZipWriter
+    bases: tuple[LambdaZip, ...] = ()
 
 
 @rule
-async def find_zip_writer_interpreter(request: _ZipWriterInterpreterRequest) -> PythonExecutable:
+async def find_zip_writer(
+    request: LambdaZipWriterRequest, lambda_subsystem: LambdaSubsystem
+) -> LambdaZipWriter:
     """Any CPython writes zips; bytecode needs exactly the runtime's."""
-    if request.compile_for is None:
-        return await Get(PythonExecutable, InterpreterConstraints, _ZIP_WRITER_INTERPRETER)
-    return await Get(
+    compile_bytecode = (
+        lambda_subsystem.compile_bytecode
+        if request.compile_bytecode is None
+        else request.compile_bytecode
+    )
+    if not compile_bytecode:
+        python = await Get(PythonExecutable, InterpreterConstraints, _ZIP_WRITER_INTERPRETER)
+        return LambdaZipWriter(python, compile_for=None)
+    address = request.platform_fields.address
+    platform = await Get(LambdaPlatform, LambdaPlatformFields, request.platform_fields)
+    python_version = platform.runtime.python_version
+    python = await Get(
         PythonExecutable,
         RuntimeInterpreterRequest(
-            request.compile_for,
-            need=f"The target {request.address} compiles bytecode (`compile_bytecode`), so needs",
+            python_version,
+            need=f"The target {address} compiles bytecode (`compile_bytecode`), so needs",
             alternative=(
                 ", or set `compile_bytecode=False` on the target (or `[lambda].compile_bytecode "
                 "= false`) to ship sources only"
             ),
         ),
     )
+    return LambdaZipWriter(python, compile_for=python_version)
 
 
 @rule
@@ -101,18 +129,17 @@ async def zip_tree(request: _ZipTreeRequest) -> LambdaZip:
         Get(Digest, CreateDigest([FileContent(_ZIP_WRITER, writer_script), Directory(_TREE)])),
         Get(Digest, AddPrefix(request.tree, _TREE)),
     )
-    base_args = ("--base", _DEPENDENCIES_ZIP) if request.base else ()
-    compile_args = (
-        ("--compile-for", "{}.{}".format(*request.compile_for)) if request.compile_for else ()
-    )
+    base_args = [arg for base in request.bases for arg in ("--base", base.output_file)]
+    compile_for = request.writer.compile_for
+    compile_args = ("--compile-for", "{}.{}".format(*compile_for)) if compile_for else ()
     input_digest = await Get(
-        Digest, MergeDigests([writer, tree, *([request.base] if request.base else [])])
+        Digest, MergeDigests([writer, tree, *(base.digest for base in request.bases)])
     )
     result = await Get(
         ProcessResult,
         Process(
             argv=(
-                request.python.path,
+                request.writer.python.path,
                 "-I",
                 _ZIP_WRITER,
                 "--root",
@@ -126,7 +153,7 @@ async def zip_tree(request: _ZipTreeRequest) -> LambdaZip:
             ),
             input_digest=input_digest,
             output_files=(request.output_file,),
-            append_only_caches=request.python.append_only_caches,
+            append_only_caches=request.writer.python.append_only_caches,
             description=request.description,
         ),
     )
@@ -143,46 +170,57 @@ async def zip_tree(request: _ZipTreeRequest) -> LambdaZip:
 
 @rule
 async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
-    compile_for = request.platform.runtime.python_version if request.compile_bytecode else None
-    python = await Get(PythonExecutable, _ZipWriterInterpreterRequest(request.address, compile_for))
-    dependencies_zip = await Get(
-        LambdaZip,
-        _ZipTreeRequest(
-            request.dependencies,
-            request.prefix,
-            _DEPENDENCIES_ZIP,
-            f"Zipping the dependencies of {request.address}",
-            python,
-            compile_for,
-        ),
-    )
-    lambda_zip, _ = await MultiGet(
+    dependency_zips = await MultiGet(
         Get(
             LambdaZip,
             _ZipTreeRequest(
-                request.sources,
+                dist.digest,
                 request.prefix,
-                request.output_file,
-                f"Zipping {request.address}",
-                python,
-                compile_for,
-                base=dependencies_zip.digest,
+                f"{_DEPENDENCIES}/{dist.distribution.key}-{dist.distribution.version}.zip",
+                f"Zipping {dist.distribution} for {request.platform}",
+                request.writer,
             ),
-        ),
+        )
+        for dist in request.dependencies
+    )
+    verified = await MultiGet(
         Get(
             VerifiedLambdaZip,
             VerifyLambdaZipRequest(
-                request.address,
-                python,
-                dependencies_zip.digest,
-                _DEPENDENCIES_ZIP,
+                str(dist.distribution),
+                request.writer.python,
+                dependency_zip.digest,
+                dependency_zip.output_file,
                 request.platform,
                 request.prefix,
             ),
+        )
+        for dist, dependency_zip in zip(request.dependencies, dependency_zips)
+    )
+    problems = [problem for result in verified for problem in result.problems]
+    if problems:
+        raise LambdaZipVerificationError(
+            f"The zip of {request.address} would fail on {request.platform}, so it was not "
+            f"written:\n\n{bullet_list(problems)}"
+        )
+    return await Get(
+        LambdaZip,
+        _ZipTreeRequest(
+            request.sources,
+            request.prefix,
+            request.output_file,
+            f"Zipping {request.address}",
+            request.writer,
+            bases=dependency_zips,
         ),
     )
-    return lambda_zip
 
 
 def rules():
-    return (*collect_rules(), *pex.rules(), *platform_rules.rules(), *verify_rules.rules())
+    return (
+        *collect_rules(),
+        *contents_rules.rules(),
+        *pex.rules(),
+        *platform_rules.rules(),
+        *verify_rules.rules(),
+    )

@@ -6,16 +6,20 @@ import io
 import zipfile
 
 import pytest
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
+from pants.backend.python.util_rules.pex_environment import PythonExecutable
 from pants.engine.addresses import Address
 from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent
 from pants.engine.process import ProcessExecutionFailure
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 
 from aws_lambda import zip_rules
+from aws_lambda.contents_rules import InstalledDistribution
+from aws_lambda.distributions import Distribution
 from aws_lambda.platform_rules import LambdaPlatform
 from aws_lambda.runtimes import architecture_for, runtime_for
 from aws_lambda.testutil import set_pex_options
-from aws_lambda.zip_rules import BuildLambdaZipRequest, LambdaZip
+from aws_lambda.zip_rules import BuildLambdaZipRequest, LambdaZip, LambdaZipWriter
 
 ADDRESS = Address("src", target_name="fn")
 PLATFORM = LambdaPlatform(runtime_for("python3.11"), architecture_for("x86_64"))
@@ -27,6 +31,7 @@ def rule_runner() -> RuleRunner:
         rules=[
             *zip_rules.rules(),
             QueryRule(LambdaZip, [BuildLambdaZipRequest]),
+            QueryRule(PythonExecutable, [InterpreterConstraints]),
             QueryRule(Digest, [CreateDigest]),
             QueryRule(DigestContents, [Digest]),
         ]
@@ -39,28 +44,53 @@ def digest(rule_runner: RuleRunner, *files: FileContent) -> Digest:
     return rule_runner.request(Digest, [CreateDigest(files)])
 
 
-def test_zips_dependencies_then_sources_in_processes(rule_runner: RuleRunner) -> None:
-    dependencies = digest(
-        rule_runner,
-        FileContent("pkg/__init__.py", b""),
-        FileContent("pkg/data.txt", b"x" * 2000),
-        FileContent("bin/tool", b"#!/bin/sh\n", is_executable=True),
+def sources_only_writer(rule_runner: RuleRunner) -> LambdaZipWriter:
+    python = rule_runner.request(PythonExecutable, [InterpreterConstraints(["CPython>=3.9,<4"])])
+    return LambdaZipWriter(python, compile_for=None)
+
+
+def installed(rule_runner: RuleRunner, name: str, *files: FileContent) -> InstalledDistribution:
+    dist = Distribution(
+        name, "1.0", tuple(f.path for f in files), sum(len(f.content) for f in files)
+    )
+    return InstalledDistribution(dist, digest(rule_runner, *files))
+
+
+def test_zips_each_distribution_then_sources_in_processes(rule_runner: RuleRunner) -> None:
+    dependencies = (
+        installed(
+            rule_runner,
+            "pkg",
+            FileContent("pkg/__init__.py", b""),
+            FileContent("pkg/data.txt", b"x" * 2000),
+        ),
+        installed(rule_runner, "tool", FileContent("bin/tool", b"#!/bin/sh\n", is_executable=True)),
     )
     sources = digest(rule_runner, FileContent("app/handler.py", b"def handler(e, c): ...\n"))
     lambda_zip = rule_runner.request(
         LambdaZip,
-        [BuildLambdaZipRequest(ADDRESS, PLATFORM, dependencies, sources, "python/", "out/fn.zip")],
+        [
+            BuildLambdaZipRequest(
+                ADDRESS,
+                PLATFORM,
+                dependencies,
+                sources,
+                "python/",
+                "out/fn.zip",
+                sources_only_writer(rule_runner),
+            )
+        ],
     )
     (content,) = rule_runner.request(DigestContents, [lambda_zip.digest])
     assert content.path == "out/fn.zip"
     archive = zipfile.ZipFile(io.BytesIO(content.content))
     assert archive.namelist() == [
         "python/",
-        "python/bin/",
-        "python/bin/tool",
         "python/pkg/",
         "python/pkg/__init__.py",
         "python/pkg/data.txt",
+        "python/bin/",
+        "python/bin/tool",
         "python/app/",
         "python/app/handler.py",
     ]
@@ -74,8 +104,19 @@ def test_zips_dependencies_then_sources_in_processes(rule_runner: RuleRunner) ->
 
 
 def test_source_shadowing_a_dependency_fails(rule_runner: RuleRunner) -> None:
-    files = digest(rule_runner, FileContent("shared/util.py", b"x = 1\n"))
+    file = FileContent("shared/util.py", b"x = 1\n")
     with engine_error(ProcessExecutionFailure, contains="'shared/util.py' is both in"):
         rule_runner.request(
-            LambdaZip, [BuildLambdaZipRequest(ADDRESS, PLATFORM, files, files, "", "fn.zip")]
+            LambdaZip,
+            [
+                BuildLambdaZipRequest(
+                    ADDRESS,
+                    PLATFORM,
+                    (installed(rule_runner, "shared", file),),
+                    digest(rule_runner, file),
+                    "",
+                    "fn.zip",
+                    sources_only_writer(rule_runner),
+                )
+            ],
         )

@@ -2,11 +2,11 @@
 
 Runnable as a script (stdlib only, no sibling imports), e.g. in a Pants sandbox:
 
-    python zip_writer.py --output out.zip --root DIR [--prefix python/] [--base deps.zip] \
-        [--compile-for 3.11]
+    python zip_writer.py --output out.zip --root DIR [--prefix python/] \
+        [--base numpy.zip --base six.zip ...] [--compile-for 3.11]
 
-With `--base`, the entries of an existing zip are copied as they are, still compressed, and the
-tree is added after them: a large dependency zip is deflated once and reused. With
+With `--base`, the entries of existing zips are copied as they are, still compressed, and the
+tree is added after them: each dependency is deflated once and reused by every zip. With
 `--compile-for`, every `.py` file of the tree also gets its `__pycache__` bytecode, compiled by
 this interpreter (which must be that CPython version) as PEP 552 unchecked-hash `.pyc` files:
 valid whatever mtimes extraction gives the files, and reproducible.
@@ -16,20 +16,21 @@ from __future__ import annotations
 
 import argparse
 import base64
+import copy
 import hashlib
 import importlib.util
 import json
 import os
 import py_compile
-import shutil
 import stat
+import struct
 import sys
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
-from typing import Optional
+from typing import BinaryIO, Optional
 
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 COMPRESS_LEVEL = 6
@@ -39,6 +40,9 @@ REGULAR_FILE_MODE = 0o644
 _UNIX_CREATE_SYSTEM = 3
 _MSDOS_DIRECTORY_FLAG = 0x10
 _ANY_EXECUTE_BITS = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
+_LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
+_DATA_DESCRIPTOR_FLAG = 0x08
 
 
 class ZipWriterError(ValueError):
@@ -66,14 +70,16 @@ def write_reproducible_zip(
     root: Path | str,
     output: Path | str,
     prefix: str = "",
-    base: Path | str | None = None,
+    bases: Iterable[Path | str] = (),
     compile_for: tuple[int, int] | None = None,
 ) -> ZipSummary:
     """Zip the tree under `root` into `output`, optionally under the archive folder `prefix`.
 
-    With `base`, `output` starts as a copy of that zip and the tree is appended; a file that is
-    in both is an error. With `compile_for`, the tree's `.py` files are compiled to bytecode
-    first (see `compile_bytecode`). Symlinks to files are stored as regular files holding the
+    With `bases`, `output` starts with their entries, copied still compressed, and the tree is
+    appended. A folder may be in several; a file may be in several bases only with the same
+    content (e.g. a shared namespace `__init__.py`), and never in a base and the tree. With
+    `compile_for`, the tree's `.py` files are compiled to bytecode first (see
+    `compile_bytecode`). Symlinks to files are stored as regular files holding the
     target's content; symlinks to directories are rejected. `output` is replaced atomically and
     never left partially written.
     """
@@ -97,13 +103,11 @@ def write_reproducible_zip(
     )
     fd, temp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "r+b") as temp_file:
-            if base is not None:
-                with open(base, "rb") as base_file:
-                    shutil.copyfileobj(base_file, temp_file)
-                temp_file.seek(0)
-            with zipfile.ZipFile(temp_file, "a" if base is not None else "w") as archive:
-                _add_entries(archive, entries, base)
+        with os.fdopen(fd, "wb") as temp_file, zipfile.ZipFile(temp_file, "w") as archive:
+            origins: dict[str, str] = {}
+            for base in bases:
+                _copy_base(archive, Path(base), origins)
+            _add_entries(archive, entries, origins)
         os.chmod(temp_name, REGULAR_FILE_MODE)
         os.replace(temp_name, output)
     except BaseException:
@@ -159,17 +163,58 @@ def summarize(path: Path | str) -> ZipSummary:
     )
 
 
-def _add_entries(
-    archive: zipfile.ZipFile, entries: Sequence[_Entry], base: Path | str | None
+def _copy_base(archive: zipfile.ZipFile, base: Path, origins: dict[str, str]) -> None:
+    """Copy the entries of the zip `base` into `archive` without recompressing them."""
+    with base.open("rb") as source, zipfile.ZipFile(source) as base_archive:
+        for info in base_archive.infolist():
+            if info.filename in origins:
+                _check_same_entry(archive.getinfo(info.filename), info, origins, base)
+                continue
+            origins[info.filename] = base.name
+            _copy_compressed(archive, source, info)
+
+
+def _check_same_entry(
+    existing: zipfile.ZipInfo, info: zipfile.ZipInfo, origins: dict[str, str], base: Path
 ) -> None:
-    existing = set(archive.namelist())
+    if info.is_dir() or (existing.CRC, existing.file_size) == (info.CRC, info.file_size):
+        return
+    raise ZipWriterError(
+        f"{info.filename!r} is in both {origins[info.filename]!r} and {base.name!r}, with "
+        "different contents, and the zip can hold only one of them. Keep only one of the two "
+        "in the dependencies (as with opencv-python and opencv-python-headless)."
+    )
+
+
+def _copy_compressed(archive: zipfile.ZipFile, source: BinaryIO, info: zipfile.ZipInfo) -> None:
+    source.seek(info.header_offset)
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack(source.read(_LOCAL_HEADER.size))
+    if signature != _LOCAL_HEADER_SIGNATURE:
+        raise ZipWriterError(f"The entry {info.filename!r} of a base zip has no local header.")
+    source.seek(name_length + extra_length, os.SEEK_CUR)
+    data = source.read(info.compress_size)
+    # The sizes and CRC go in the local header, so no data descriptor follows the data.
+    copied = copy.copy(info)
+    copied.flag_bits &= ~_DATA_DESCRIPTOR_FLAG
+    assert archive.fp is not None
+    copied.header_offset = archive.fp.tell()
+    archive.fp.write(copied.FileHeader())
+    archive.fp.write(data)
+    archive.start_dir = archive.fp.tell()
+    archive.filelist.append(copied)
+    archive.NameToInfo[copied.filename] = copied
+
+
+def _add_entries(
+    archive: zipfile.ZipFile, entries: Sequence[_Entry], origins: dict[str, str]
+) -> None:
     for entry in entries:
-        if entry.archive_path not in existing:
+        if entry.archive_path not in origins:
             _write_entry(archive, entry)
         elif entry.source is not None:
             raise ZipWriterError(
-                f"{entry.archive_path!r} is both in {str(base)!r} and in the tree being added, "
-                "so one would shadow the other. Rename or remove one of them."
+                f"{entry.archive_path!r} is both in {origins[entry.archive_path]!r} and in the "
+                "tree being added, so one would shadow the other. Rename or remove one of them."
             )
 
 
@@ -239,7 +284,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--output", required=True, help="Path of the zip file to write.")
     parser.add_argument("--root", required=True, help="Directory whose contents are zipped.")
     parser.add_argument("--prefix", default="", help="Archive folder to put everything under.")
-    parser.add_argument("--base", help="Existing zip whose entries come first, as they are.")
+    parser.add_argument(
+        "--base",
+        action="append",
+        default=[],
+        help="Existing zip whose entries come first, as they are (repeatable, in order).",
+    )
     parser.add_argument(
         "--compile-for",
         type=_python_version,

@@ -145,7 +145,7 @@ def test_base_entries_are_copied_still_compressed(tree: Path, tmp_path: Path) ->
     (deps / "lib" / "big.py").write_text("x = 1\n" * 10_000)
     write_reproducible_zip(deps, tmp_path / "deps.zip", prefix="python/")
 
-    summary = write_reproducible_zip(tree, tmp_path / "out.zip", "python/", tmp_path / "deps.zip")
+    summary = write_reproducible_zip(tree, tmp_path / "out.zip", "python/", [tmp_path / "deps.zip"])
 
     base_bytes = (tmp_path / "deps.zip").read_bytes()
     with zipfile.ZipFile(tmp_path / "deps.zip") as base, zipfile.ZipFile(
@@ -167,15 +167,58 @@ def test_base_entries_are_copied_still_compressed(tree: Path, tmp_path: Path) ->
 def test_base_and_tree_must_not_share_a_file(tree: Path, tmp_path: Path) -> None:
     write_reproducible_zip(tree, tmp_path / "deps.zip")
     with pytest.raises(ZipWriterError, match="'bin/run' is both in"):
-        write_reproducible_zip(tree, tmp_path / "out.zip", base=tmp_path / "deps.zip")
+        write_reproducible_zip(tree, tmp_path / "out.zip", bases=[tmp_path / "deps.zip"])
     assert not (tmp_path / "out.zip").exists()
     assert not list(tmp_path.glob(".out.zip.*"))
 
 
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for relpath, content in files.items():
+        (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (root / relpath).write_text(content)
+    return root
+
+
+def test_several_bases_share_folders_and_identical_files(tree: Path, tmp_path: Path) -> None:
+    shared = {"ns/__init__.py": "__path__ = __import__('pkgutil').extend_path(__path__, __name__)"}
+    a = write_tree(tmp_path / "a", {**shared, "ns/a.py": "A = 1\n" * 500})
+    b = write_tree(tmp_path / "b", {**shared, "ns/b.py": "B = 2\n" * 500})
+    write_reproducible_zip(a, tmp_path / "a.zip", compile_for=sys.version_info[:2])
+    write_reproducible_zip(b, tmp_path / "b.zip", compile_for=sys.version_info[:2])
+
+    summary = write_reproducible_zip(
+        tree, tmp_path / "out.zip", bases=[tmp_path / "a.zip", tmp_path / "b.zip"]
+    )
+
+    with zipfile.ZipFile(tmp_path / "out.zip") as out, zipfile.ZipFile(tmp_path / "b.zip") as b_zip:
+        assert out.testzip() is None
+        names = out.namelist()
+        assert len(names) == len(set(names))
+        assert {"ns/", "ns/__pycache__/", "ns/a.py", "ns/b.py", "handler.py"} <= set(names)
+        assert out.getinfo("ns/b.py").compress_size == b_zip.getinfo("ns/b.py").compress_size
+        assert out.read("ns/b.py") == b"B = 2\n" * 500
+    pycs = [name for name in names if name.endswith(".pyc")]
+    assert len(pycs) == 3, "the shared __init__ bytecode is identical, so kept once"
+    assert summary.file_count == len(TREE) + 6
+
+
+def test_bases_must_not_hold_different_files_at_one_path(tmp_path: Path) -> None:
+    write_reproducible_zip(write_tree(tmp_path / "a", {"cv2/__init__.py": "a"}), tmp_path / "a.zip")
+    write_reproducible_zip(write_tree(tmp_path / "b", {"cv2/__init__.py": "b"}), tmp_path / "b.zip")
+    (tmp_path / "src").mkdir()
+    with pytest.raises(
+        ZipWriterError, match="'cv2/__init__.py' is in both 'a.zip' and 'b.zip', with different"
+    ):
+        write_reproducible_zip(
+            tmp_path / "src", tmp_path / "out.zip", bases=[tmp_path / "a.zip", tmp_path / "b.zip"]
+        )
+    assert not (tmp_path / "out.zip").exists()
+
+
 def test_appending_is_reproducible(tree: Path, tmp_path: Path) -> None:
     write_reproducible_zip(tree, tmp_path / "deps.zip", prefix="deps/")
-    first = write_reproducible_zip(tree, tmp_path / "a.zip", base=tmp_path / "deps.zip")
-    second = write_reproducible_zip(tree, tmp_path / "b.zip", base=tmp_path / "deps.zip")
+    first = write_reproducible_zip(tree, tmp_path / "a.zip", bases=[tmp_path / "deps.zip"])
+    second = write_reproducible_zip(tree, tmp_path / "b.zip", bases=[tmp_path / "deps.zip"])
     assert first == second
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
 
