@@ -7,20 +7,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from lambdabench.importtime import ImportTimes
-from lambdabench.scenarios import Measurement
+from lambdabench.scenarios import SCENARIOS, Measurement
 
 BASELINE = "ours"
 # Scenarios where the recipes do the same full rebuild as `noop` and may not have run.
-_FALLBACK_SCENARIO = {
-    s: "noop"
-    for s in (
-        "noop-pantsd",
-        "edit-handler",
-        "edit-shared",
-        "edit-handler-pantsd",
-        "edit-shared-pantsd",
-    )
-}
+_FALLBACK_SCENARIO = {s.name: "noop" for s in SCENARIOS if s.recipe_as_noop}
 
 
 def _index(measurements: Sequence[Measurement]) -> dict[tuple[str, str, str], Measurement]:
