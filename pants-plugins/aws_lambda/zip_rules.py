@@ -59,7 +59,8 @@ class LambdaZipWriter:
 class BuildLambdaZipRequest:
     """Zip `dependencies` and then `sources`, both under the archive folder `prefix`.
 
-    The dependencies are verified for `platform`.
+    The dependencies are verified for `platform`. With the writer's `compile_for`, both also get
+    bytecode.
     """
 
     address: Address
