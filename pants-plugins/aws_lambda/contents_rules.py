@@ -132,16 +132,16 @@ class _TargetPlatform:
 
 
 @dataclass(frozen=True)
-class _InstallResolveRequest:
-    """Install the whole lockfile of `resolve`, which every Lambda target of a platform shares."""
+class _ResolveLockfileRequest:
+    """Resolve the whole lockfile of `resolve`, which every Lambda target of a platform shares."""
 
     resolve: str
     target_platform: _TargetPlatform
 
 
 @dataclass(frozen=True)
-class _InstallRequirementsRequest:
-    """Install the requirements of the target at `address` alone: there is no lockfile."""
+class _ResolveRequirementsRequest:
+    """Resolve the requirements of the target at `address` alone: there is no lockfile."""
 
     address: Address
     target_platform: _TargetPlatform
@@ -242,7 +242,7 @@ async def resolve_target_platform(
 
 
 @rule
-async def resolve_lockfile(request: _InstallResolveRequest) -> _ResolvedDependencies:
+async def resolve_lockfile(request: _ResolveLockfileRequest) -> _ResolvedDependencies:
     platform = request.target_platform
     lockfile = await Get(Lockfile, Resolve(request.resolve, use_entire_lockfile=True))
     pex = await Get(
@@ -262,7 +262,7 @@ async def resolve_lockfile(request: _InstallResolveRequest) -> _ResolvedDependen
 
 
 @rule
-async def resolve_requirements(request: _InstallRequirementsRequest) -> _ResolvedDependencies:
+async def resolve_requirements(request: _ResolveRequirementsRequest) -> _ResolvedDependencies:
     platform = request.target_platform
     pex = await Get(
         Pex,
@@ -358,10 +358,10 @@ async def lambda_contents(
     resolve_request = (
         Get(
             _ResolvedDependencies,
-            _InstallResolveRequest(fields.resolve.normalized_value(python_setup), target),
+            _ResolveLockfileRequest(fields.resolve.normalized_value(python_setup), target),
         )
         if python_setup.enable_resolves
-        else Get(_ResolvedDependencies, _InstallRequirementsRequest(address, target))
+        else Get(_ResolvedDependencies, _ResolveRequirementsRequest(address, target))
     )
     resolved, transitive_targets = await MultiGet(
         resolve_request, Get(TransitiveTargets, TransitiveTargetsRequest([address]))
@@ -401,14 +401,13 @@ async def lambda_contents(
             RUNTIME_PROVIDED_ROOTS, needed_distributions, environment
         )
 
+    kept = needed - runtime_provided
     return LambdaContents(
         address=address,
         platform=target.platform,
         platform_log_line=target.log_line,
         dependencies=tuple(
-            dist
-            for dist in installed.distributions
-            if dist.distribution.key in needed - runtime_provided
+            dist for dist in installed.distributions if dist.distribution.key in kept
         ),
         runtime_provided=tuple(dist for dist in all_distributions if dist.key in runtime_provided),
         sources=sources_digest,

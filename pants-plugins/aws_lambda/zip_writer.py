@@ -196,6 +196,7 @@ def _copy_compressed(archive: zipfile.ZipFile, source: BinaryIO, info: zipfile.Z
     # The sizes and CRC go in the local header, so no data descriptor follows the data.
     copied = copy.copy(info)
     copied.flag_bits &= ~_DATA_DESCRIPTOR_FLAG
+    # The same bookkeeping as `ZipFile.write` does for a folder, which has no data to compress.
     assert archive.fp is not None
     copied.header_offset = archive.fp.tell()
     archive.fp.write(copied.FileHeader())
