@@ -11,7 +11,7 @@ rm -rf dist/reproducible
 ./pants --pants-distdir="${first}" package ::
 ./pants --no-pantsd --no-local-cache --pants-distdir="${second}" package ::
 
-checksums() { (cd "$1" && find . \( -name '*.zip' -o -name '*.zip.json' \) | sort | xargs sha256sum); }
+checksums() { (cd "$1" && find . \( -name '*.zip' -o -name '*.zip.metadata.json' \) | sort | xargs sha256sum); }
 if ! diff -u <(checksums "${first}") <(checksums "${second}"); then
   echo "Two clean builds of the same sources gave different zips." >&2
   exit 1

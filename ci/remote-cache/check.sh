@@ -119,7 +119,7 @@ local_processes() {
 
 # zip_sums REPO: "sha256  path" for every zip, and its `.json` report, under REPO/dist.
 zip_sums() {
-  (cd "$1/dist" && find . \( -name '*.zip' -o -name '*.zip.json' \) -type f | LC_ALL=C sort | xargs sha256sum)
+  (cd "$1/dist" && find . \( -name '*.zip' -o -name '*.zip.metadata.json' \) -type f | LC_ALL=C sort | xargs sha256sum)
 }
 
 "${BUILDGRID}" start >/dev/null

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -12,6 +10,8 @@ from email.parser import HeaderParser
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+from aws_lambda.scripts.shared import record_rows
 
 # Every Lambda Python runtime ships the AWS SDK, and with it the SDK's own dependencies.
 RUNTIME_PROVIDED_ROOTS = ("boto3",)
@@ -57,7 +57,7 @@ def read_distributions(
                 f"{folder} has no RECORD file, so its files are unknown."
             )
         name, version, requires = _parse_metadata(metadata_path, metadata[metadata_path])
-        recorded = _parse_record(metadata[record_path])
+        recorded = {path for path, _ in record_rows(metadata[record_path])}
         files = sorted(
             {path for path in recorded if path in file_sizes}
             | {path for path in file_sizes if path.startswith(f"{folder}/")}
@@ -80,11 +80,6 @@ def _parse_metadata(path: str, content: bytes) -> tuple[str, str, tuple[str, ...
     if not name or not version:
         raise DistributionMetadataError(f"{path} lacks a Name or Version header.")
     return name, version, tuple(headers.get_all("Requires-Dist") or ())
-
-
-def _parse_record(content: bytes) -> set[str]:
-    rows = csv.reader(io.StringIO(content.decode("utf-8", errors="replace")))
-    return {posixpath.normpath(row[0]) for row in rows if row and not row[0].startswith("..")}
 
 
 def dependency_closure(

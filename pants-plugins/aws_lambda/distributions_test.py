@@ -14,9 +14,9 @@ from aws_lambda.distributions import (
     read_distributions,
     unmet_requirements,
 )
-from aws_lambda.runtimes import architecture_for, marker_environment, runtime_for
+from aws_lambda.runtimes import marker_environment
 
-LINUX_311 = marker_environment(runtime_for("python3.11"), architecture_for("x86_64"))
+LINUX_311 = marker_environment("3.11.11", "x86_64")
 
 
 def metadata(name: str, version: str, *requires: str) -> bytes:
@@ -160,7 +160,7 @@ def test_dependency_closure_skips_environment_specific_requirements() -> None:
     distributions = [dist("a", 'b; sys_platform == "win32"', 'c; platform_machine == "x86_64"')]
     distributions += [dist("b"), dist("c")]
     assert dependency_closure(["a"], distributions, LINUX_311) == {"a", "c"}
-    arm = marker_environment(runtime_for("python3.11"), architecture_for("arm64"))
+    arm = marker_environment("3.11.11", "aarch64")
     assert dependency_closure(["a"], distributions, arm) == {"a"}
 
 

@@ -16,6 +16,8 @@ _VALID_FORMS = (
     "or a dotted module and a function, e.g. 'echo.handler:handler'."
 )
 
+_GLOB_CHARACTERS = "*?[!"
+
 
 class InvalidHandlerError(ValueError):
     """Raised for a handler spec with invalid syntax."""
@@ -69,6 +71,8 @@ def parse_handler(spec: str) -> HandlerSpec:
     if not _is_python_name(func):
         raise invalid(f"function name {func!r} is not a Python identifier")
     if module_or_file.endswith(".py"):
+        if any(char in module_or_file for char in _GLOB_CHARACTERS):
+            raise invalid(f"file {module_or_file!r} is a glob, but a handler is in one file")
         path = posixpath.normpath(module_or_file)
         if posixpath.isabs(path) or path.split("/")[0] == "..":
             raise invalid(f"file {module_or_file!r} must be inside the BUILD file's directory")

@@ -46,6 +46,8 @@ def test_parse_handler(spec: str, expected: HandlerSpec) -> None:
         ("../shared/handler.py:handler", "must be inside the BUILD file's directory"),
         ("lambdas/../../handler.py:handler", "must be inside the BUILD file's directory"),
         ("/abs/handler.py:handler", "must be inside the BUILD file's directory"),
+        ("*.py:handler", "file '*.py' is a glob, but a handler is in one file"),
+        ("lambdas/handler_[ab].py:handler", "is a glob"),
     ],
 )
 def test_parse_handler_rejects_invalid_specs(spec: str, reason: str) -> None:

@@ -104,3 +104,27 @@ def locked_platform_tags(lockfile: str) -> frozenset[str] | None:
     if lock.get("style") != "strict":
         return None
     return frozenset("-".join(resolve["platform_tag"]) for resolve in lock["locked_resolves"])
+
+
+def locked_versions(lock: Mapping[str, Any], platform_names: Mapping[str, str]) -> dict[str, str]:
+    """The version each project is locked at, e.g. `{"numpy": "2.2.6"}`, to diff two locks.
+
+    A project locked at different versions for different platforms gets one entry per platform,
+    e.g. `"numpy (python3.11 x86_64)"`. `platform_names` maps the tags of locked resolves to how
+    users know them; other tags are shown as they are.
+    """
+    by_project: dict[str, dict[str, str]] = {}
+    for resolve in lock["locked_resolves"]:
+        tag = "-".join(resolve.get("platform_tag") or ())
+        platform = platform_names.get(tag, tag)
+        for locked in resolve["locked_requirements"]:
+            by_project.setdefault(locked["project_name"], {})[platform] = locked["version"]
+    versions = {}
+    for project, by_platform in by_project.items():
+        if len(set(by_platform.values())) == 1:
+            versions[project] = next(iter(by_platform.values()))
+        else:
+            versions.update(
+                {f"{project} ({platform})": version for platform, version in by_platform.items()}
+            )
+    return versions

@@ -6,6 +6,7 @@ from aws_lambda.pex_lock import (
     UnlockableRequirement,
     describe_lock_failure,
     locked_platform_tags,
+    locked_versions,
     newest_artifacts_summary,
     unlockable_requirements,
 )
@@ -96,3 +97,28 @@ def test_newest_artifacts_lists_wheel_tags() -> None:
 def test_newest_artifacts_of_an_sdist_only_project() -> None:
     summary = newest_artifacts_summary(probe_lock("fastlib-2.0.tar.gz"))
     assert summary == "its newest release, fastlib 2.0, has no wheels, only: fastlib-2.0.tar.gz"
+
+
+def locked_resolve(tag: str, **versions: str) -> dict:
+    return {
+        "platform_tag": tag.split("-"),
+        "locked_requirements": [
+            {"project_name": name, "version": version} for name, version in versions.items()
+        ],
+    }
+
+
+def test_locked_versions_name_the_platforms_only_where_versions_differ() -> None:
+    lock = {
+        "locked_resolves": [
+            locked_resolve("cp311-cp311-manylinux_2_26_x86_64", numpy="2.2.6", six="1.17.0"),
+            locked_resolve("cp312-cp312-manylinux_2_34_aarch64", numpy="2.5.5", six="1.17.0"),
+        ]
+    }
+    assert locked_versions(lock, PLATFORMS) == {
+        "numpy (python3.11 x86_64)": "2.2.6",
+        "numpy (python3.12 arm64)": "2.5.5",
+        "six": "1.17.0",
+    }
+    # A platform no lambda names any more keeps its tag.
+    assert locked_versions(lock, {})["numpy (cp311-cp311-manylinux_2_26_x86_64)"] == "2.2.6"

@@ -1,16 +1,16 @@
 """AWS Lambda packaging for Python: the `lambda_function` and `lambda_layer` targets."""
 
-from aws_lambda import lockfile, platform_goal, run_rules
-from aws_lambda import rules as package_rules
+from aws_lambda.goals import generate_lockfiles, lambda_platform, package, run, verify_zip
 from aws_lambda.target_types import target_types as lambda_target_types
 
 
 def rules():
     return (
-        *package_rules.rules(),
-        *run_rules.rules(),
-        *lockfile.rules(),
-        *platform_goal.rules(),
+        *generate_lockfiles.rules(),
+        *package.rules(),
+        *run.rules(),
+        *lambda_platform.rules(),
+        *verify_zip.rules(),
     )
 
 

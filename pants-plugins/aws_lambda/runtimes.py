@@ -1,51 +1,128 @@
-"""AWS Lambda Python runtimes and the PEX complete platforms that describe them."""
+"""AWS Lambda Python runtimes and architectures, and the PEX complete platforms that describe them.
+
+A new runtime is one row of `LambdaRuntime`.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from enum import Enum
 
 from packaging import tags
-
-
-@dataclass(frozen=True)
-class LambdaRuntime:
-    """A Lambda Python runtime and the interpreter and glibc it runs on."""
-
-    name: str
-    python_version: tuple[int, int]
-    python_full_version: str
-    glibc_version: tuple[int, int]
-
-    @property
-    def cpython_tag(self) -> str:
-        major, minor = self.python_version
-        return f"cp{major}{minor}"
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """A Lambda instruction set architecture and the machine name Linux reports for it."""
-
-    lambda_name: str
-    machine: str
-
 
 _AMAZON_LINUX_2_GLIBC = (2, 26)
 _AMAZON_LINUX_2023_GLIBC = (2, 34)
 
-RUNTIMES = (
-    LambdaRuntime("python3.9", (3, 9), "3.9.21", _AMAZON_LINUX_2_GLIBC),
-    LambdaRuntime("python3.10", (3, 10), "3.10.16", _AMAZON_LINUX_2_GLIBC),
-    LambdaRuntime("python3.11", (3, 11), "3.11.11", _AMAZON_LINUX_2_GLIBC),
-    LambdaRuntime("python3.12", (3, 12), "3.12.8", _AMAZON_LINUX_2023_GLIBC),
-    LambdaRuntime("python3.13", (3, 13), "3.13.1", _AMAZON_LINUX_2023_GLIBC),
-)
 
-ARCHITECTURES = (
-    Architecture("x86_64", "x86_64"),
-    Architecture("arm64", "aarch64"),
-)
+class LambdaRuntime(Enum):
+    """A Lambda Python runtime: its name, the CPython it runs and the glibc of its OS."""
+
+    python_full_version: str
+    glibc_version: tuple[int, int]
+
+    python3_9 = ("python3.9", "3.9.21", _AMAZON_LINUX_2_GLIBC)
+    python3_10 = ("python3.10", "3.10.16", _AMAZON_LINUX_2_GLIBC)
+    python3_11 = ("python3.11", "3.11.11", _AMAZON_LINUX_2_GLIBC)
+    python3_12 = ("python3.12", "3.12.8", _AMAZON_LINUX_2023_GLIBC)
+    python3_13 = ("python3.13", "3.13.1", _AMAZON_LINUX_2023_GLIBC)
+
+    def __new__(
+        cls, name: str, python_full_version: str, glibc_version: tuple[int, int]
+    ) -> LambdaRuntime:
+        runtime = object.__new__(cls)
+        runtime._value_ = name
+        runtime.python_full_version = python_full_version
+        runtime.glibc_version = glibc_version
+        return runtime
+
+    @property
+    def python_version(self) -> tuple[int, int]:
+        major, minor, *_ = self.python_full_version.split(".")
+        return int(major), int(minor)
+
+    @property
+    def cpython_tag(self) -> str:
+        return "cp{}{}".format(*self.python_version)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class LambdaArchitecture(Enum):
+    """A Lambda instruction set architecture, and the machine name Linux reports for it."""
+
+    machine: str
+
+    x86_64 = ("x86_64", "x86_64")
+    arm64 = ("arm64", "aarch64")
+
+    def __new__(cls, name: str, machine: str) -> LambdaArchitecture:
+        architecture = object.__new__(cls)
+        architecture._value_ = name
+        architecture.machine = machine
+        return architecture
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class UnknownRuntimeError(ValueError):
+    """Raised for a runtime name that is not a `LambdaRuntime`."""
+
+
+class UnknownArchitectureError(ValueError):
+    """Raised for an architecture name that is not a `LambdaArchitecture`."""
+
+
+def runtime_for(name: str) -> LambdaRuntime:
+    """Look up a runtime by its Lambda name, e.g. `python3.11`."""
+    for runtime in LambdaRuntime:
+        if runtime.value == name:
+            return runtime
+    valid = ", ".join(runtime.value for runtime in LambdaRuntime)
+    raise UnknownRuntimeError(f"Unknown AWS Lambda Python runtime {name!r}. Use one of: {valid}.")
+
+
+def architecture_for(name: str) -> LambdaArchitecture:
+    """Look up an architecture by its Lambda name, e.g. `arm64`."""
+    for architecture in LambdaArchitecture:
+        if architecture.value == name:
+            return architecture
+    valid = ", ".join(architecture.value for architecture in LambdaArchitecture)
+    raise UnknownArchitectureError(
+        f"Unknown AWS Lambda architecture {name!r}. Use one of: {valid}."
+    )
+
+
+@dataclass(frozen=True)
+class LambdaPlatform:
+    """One (runtime, architecture) pair that Lambda runs code on."""
+
+    runtime: LambdaRuntime
+    architecture: LambdaArchitecture
+
+    def __str__(self) -> str:
+        return f"{self.runtime} {self.architecture}"
+
+    @property
+    def compatible_tags(self) -> tuple[str, ...]:
+        return compatible_tags(
+            self.runtime.python_version, self.runtime.glibc_version, self.architecture.machine
+        )
+
+    @property
+    def most_specific_tag(self) -> str:
+        """The tag Pex names this platform by, e.g. `cp311-cp311-manylinux_2_26_x86_64`."""
+        return self.compatible_tags[0]
+
+    @property
+    def marker_environment(self) -> dict[str, str]:
+        return marker_environment(self.runtime.python_full_version, self.architecture.machine)
+
+    def complete_platform_json(self) -> str:
+        return complete_platform_json(self.compatible_tags, self.marker_environment)
+
 
 # Oldest glibc minor version (of glibc 2) that manylinux wheels target per machine, as in
 # `packaging._manylinux.platform_tags`.
@@ -57,34 +134,6 @@ _LEGACY_MANYLINUX_TAGS = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinu
 # Lambda reports the Firecracker host kernel, which is the same for every runtime.
 _KERNEL_RELEASE = "5.10.234-245.893.amzn2"
 _KERNEL_VERSION = "#1 SMP Wed Mar 12 20:00:00 UTC 2025"
-
-
-class UnknownRuntimeError(ValueError):
-    """Raised for a runtime name that is not in `RUNTIMES`."""
-
-
-class UnknownArchitectureError(ValueError):
-    """Raised for an architecture name that is not in `ARCHITECTURES`."""
-
-
-def runtime_for(name: str) -> LambdaRuntime:
-    """Look up a runtime by its Lambda name, e.g. `python3.11`."""
-    for runtime in RUNTIMES:
-        if runtime.name == name:
-            return runtime
-    valid = ", ".join(runtime.name for runtime in RUNTIMES)
-    raise UnknownRuntimeError(f"Unknown AWS Lambda Python runtime {name!r}. Use one of: {valid}.")
-
-
-def architecture_for(name: str) -> Architecture:
-    """Look up an architecture by its Lambda name, e.g. `arm64`."""
-    for architecture in ARCHITECTURES:
-        if architecture.lambda_name == name:
-            return architecture
-    valid = ", ".join(architecture.lambda_name for architecture in ARCHITECTURES)
-    raise UnknownArchitectureError(
-        f"Unknown AWS Lambda architecture {name!r}. Use one of: {valid}."
-    )
 
 
 def manylinux_platform_tags(glibc_version: tuple[int, int], machine: str) -> tuple[str, ...]:
@@ -104,40 +153,41 @@ def manylinux_platform_tags(glibc_version: tuple[int, int], machine: str) -> tup
     return tuple(platforms)
 
 
-def compatible_tags(runtime: LambdaRuntime, architecture: Architecture) -> tuple[str, ...]:
-    """Wheel tags, most preferred first, as `packaging.tags.sys_tags()` yields on the runtime."""
-    platforms = manylinux_platform_tags(runtime.glibc_version, architecture.machine)
-    cpython = tags.cpython_tags(
-        runtime.python_version, abis=[runtime.cpython_tag], platforms=platforms
-    )
-    generic = tags.compatible_tags(
-        runtime.python_version, interpreter=runtime.cpython_tag, platforms=platforms
-    )
+def compatible_tags(
+    python_version: tuple[int, int], glibc_version: tuple[int, int], machine: str
+) -> tuple[str, ...]:
+    """Wheel tags, most preferred first, as `packaging.tags.sys_tags()` yields on such a CPython."""
+    platforms = manylinux_platform_tags(glibc_version, machine)
+    cpython_tag = "cp{}{}".format(*python_version)
+    cpython = tags.cpython_tags(python_version, abis=[cpython_tag], platforms=platforms)
+    generic = tags.compatible_tags(python_version, interpreter=cpython_tag, platforms=platforms)
     return tuple(str(tag) for tag in (*cpython, *generic))
 
 
-def marker_environment(runtime: LambdaRuntime, architecture: Architecture) -> dict[str, str]:
-    """PEP 508 environment markers as evaluated on the runtime."""
-    major, minor = runtime.python_version
+def marker_environment(python_full_version: str, machine: str) -> dict[str, str]:
+    """PEP 508 environment markers as a Lambda runtime evaluates them."""
+    major, minor, *_ = python_full_version.split(".")
     return {
         "implementation_name": "cpython",
-        "implementation_version": runtime.python_full_version,
+        "implementation_version": python_full_version,
         "os_name": "posix",
-        "platform_machine": architecture.machine,
+        "platform_machine": machine,
         "platform_python_implementation": "CPython",
-        "platform_release": f"{_KERNEL_RELEASE}.{architecture.machine}",
+        "platform_release": f"{_KERNEL_RELEASE}.{machine}",
         "platform_system": "Linux",
         "platform_version": _KERNEL_VERSION,
-        "python_full_version": runtime.python_full_version,
+        "python_full_version": python_full_version,
         "python_version": f"{major}.{minor}",
         "sys_platform": "linux",
     }
 
 
-def complete_platform_json(runtime: LambdaRuntime, architecture: Architecture) -> str:
-    """The runtime as a PEX complete platform file, serialised deterministically."""
+def complete_platform_json(
+    compatible_tags: tuple[str, ...], marker_environment: dict[str, str]
+) -> str:
+    """A PEX complete platform file, serialised deterministically."""
     complete_platform = {
-        "compatible_tags": list(compatible_tags(runtime, architecture)),
-        "marker_environment": marker_environment(runtime, architecture),
+        "compatible_tags": list(compatible_tags),
+        "marker_environment": marker_environment,
     }
     return json.dumps(complete_platform, indent=2, sort_keys=True) + "\n"

@@ -13,23 +13,25 @@ from packaging.tags import Tag, parse_tag
 from packaging.utils import parse_wheel_filename
 
 from aws_lambda.runtimes import (
-    ARCHITECTURES,
-    RUNTIMES,
+    LambdaArchitecture,
+    LambdaPlatform,
+    LambdaRuntime,
     UnknownArchitectureError,
     UnknownRuntimeError,
     architecture_for,
-    compatible_tags,
-    complete_platform_json,
     manylinux_platform_tags,
-    marker_environment,
     runtime_for,
 )
 
 HOST_PYTHON_3_11 = Path("/root/.pyenv/versions/3.11.7/bin/python3.11")
 
 
+def lambda_platform(runtime: str, architecture: str) -> LambdaPlatform:
+    return LambdaPlatform(runtime_for(runtime), architecture_for(architecture))
+
+
 def tags_for(runtime: str, architecture: str) -> tuple[str, ...]:
-    return compatible_tags(runtime_for(runtime), architecture_for(architecture))
+    return lambda_platform(runtime, architecture).compatible_tags
 
 
 def platforms_with_prefix(all_tags: tuple[str, ...], prefix: str) -> list[str]:
@@ -45,18 +47,20 @@ def is_wheel_compatible(wheel_filename: str, runtime: str, architecture: str) ->
 
 
 def test_runtime_table_is_unique_and_complete() -> None:
-    names = [runtime.name for runtime in RUNTIMES]
+    runtimes = list(LambdaRuntime)
+    names = [runtime.value for runtime in runtimes]
     assert names == ["python3.9", "python3.10", "python3.11", "python3.12", "python3.13"]
-    assert {runtime.glibc_version for runtime in RUNTIMES[:3]} == {(2, 26)}
-    assert {runtime.glibc_version for runtime in RUNTIMES[3:]} == {(2, 34)}
-    for runtime in RUNTIMES:
+    assert {runtime.glibc_version for runtime in runtimes[:3]} == {(2, 26)}
+    assert {runtime.glibc_version for runtime in runtimes[3:]} == {(2, 34)}
+    for runtime in runtimes:
         major, minor = runtime.python_version
-        assert runtime.name == f"python{major}.{minor}"
+        assert runtime.value == str(runtime) == f"python{major}.{minor}"
+        assert runtime_for(runtime.value) is runtime
         assert runtime.python_full_version.startswith(f"{major}.{minor}.")
 
 
 def test_architectures_map_lambda_names_to_machines() -> None:
-    assert {(a.lambda_name, a.machine) for a in ARCHITECTURES} == {
+    assert {(a.value, a.machine) for a in LambdaArchitecture} == {
         ("x86_64", "x86_64"),
         ("arm64", "aarch64"),
     }
@@ -67,8 +71,8 @@ def test_unknown_runtime_lists_valid_names() -> None:
         runtime_for("python3.8")
     message = str(exc_info.value)
     assert "'python3.8'" in message
-    for runtime in RUNTIMES:
-        assert runtime.name in message
+    for runtime in LambdaRuntime:
+        assert runtime.value in message
     assert isinstance(exc_info.value, ValueError)
 
 
@@ -167,7 +171,7 @@ def test_wheel_compatibility() -> None:
 
 
 def test_marker_environment() -> None:
-    markers = marker_environment(runtime_for("python3.11"), architecture_for("arm64"))
+    markers = lambda_platform("python3.11", "arm64").marker_environment
     assert markers["python_version"] == "3.11"
     assert markers["python_full_version"] == markers["implementation_version"] == "3.11.11"
     assert markers["platform_machine"] == "aarch64"
@@ -180,15 +184,15 @@ def test_marker_environment() -> None:
 
 
 def test_complete_platform_json_is_deterministic() -> None:
-    runtime, architecture = runtime_for("python3.12"), architecture_for("x86_64")
-    text = complete_platform_json(runtime, architecture)
-    assert text == complete_platform_json(runtime, architecture)
+    python312 = lambda_platform("python3.12", "x86_64")
+    text = python312.complete_platform_json()
+    assert text == python312.complete_platform_json()
     assert text.endswith("}\n") and not text.endswith("\n\n")
     assert '\n  "compatible_tags": [\n    "cp312-cp312-manylinux_2_34_x86_64",' in text
     parsed = json.loads(text)
     assert list(parsed) == ["compatible_tags", "marker_environment"]
-    assert parsed["compatible_tags"] == list(compatible_tags(runtime, architecture))
-    assert parsed["marker_environment"] == marker_environment(runtime, architecture)
+    assert parsed["compatible_tags"] == list(python312.compatible_tags)
+    assert parsed["marker_environment"] == python312.marker_environment
     assert list(parsed["marker_environment"]) == sorted(parsed["marker_environment"])
 
 

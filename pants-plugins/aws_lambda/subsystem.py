@@ -1,47 +1,51 @@
-"""The `[lambda]` subsystem: repository-wide defaults for Lambda targets."""
+"""The `[lambda]` subsystem, and the one rule that applies its defaults to a target's own values."""
 
 from __future__ import annotations
 
-from enum import Enum
+from dataclasses import dataclass
+from typing import Optional
 
-from pants.option.option_types import BoolOption, EnumOption, StrOption
+from pants.engine.rules import collect_rules, rule
+from pants.engine.target import Target
+from pants.option.option_types import BoolOption, EnumOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import softwrap
 
-from aws_lambda.runtimes import ARCHITECTURES, RUNTIMES
-
-
-class RuntimeProvided(Enum):
-    """What to do with the distributions every Lambda Python runtime already ships."""
-
-    include = "include"
-    exclude = "exclude"
-
-
-_RUNTIME_NAMES = ", ".join(runtime.name for runtime in RUNTIMES)
-_ARCHITECTURE_NAMES = ", ".join(arch.lambda_name for arch in ARCHITECTURES)
+from aws_lambda.runtimes import (
+    LambdaArchitecture,
+    LambdaPlatform,
+    LambdaRuntime,
+    architecture_for,
+    runtime_for,
+)
+from aws_lambda.target_types import (
+    LambdaArchitectureField,
+    LambdaCompileBytecodeField,
+    LambdaRuntimeField,
+    LambdaRuntimeProvidedField,
+    RuntimeProvided,
+)
 
 
 class LambdaSubsystem(Subsystem):
     options_scope = "lambda"
     help = "Defaults for `lambda_function` and `lambda_layer` targets."
 
-    runtime = StrOption(
-        default="python3.12",
+    runtime = EnumOption(
+        default=LambdaRuntime.python3_12,
         help=softwrap(
-            f"""
+            """
             The AWS Lambda runtime that `lambda_function` and `lambda_layer` targets use when
-            they do not set `runtime` themselves. One of: {_RUNTIME_NAMES}.
+            they do not set `runtime` themselves.
             """
         ),
     )
-    architecture = StrOption(
-        default="x86_64",
+    architecture = EnumOption(
+        default=LambdaArchitecture.x86_64,
         help=softwrap(
-            f"""
+            """
             The AWS Lambda instruction set architecture that `lambda_function` and
-            `lambda_layer` targets use when they do not set `architecture` themselves. One of:
-            {_ARCHITECTURE_NAMES}.
+            `lambda_layer` targets use when they do not set `architecture` themselves.
             """
         ),
     )
@@ -66,3 +70,55 @@ class LambdaSubsystem(Subsystem):
             """
         ),
     )
+
+
+@dataclass(frozen=True)
+class LambdaSettingsRequest:
+    """What a target (or a goal's options) sets itself; `None` takes the `[lambda]` default.
+
+    The values are those of the fields, already checked against their `valid_choices`.
+    """
+
+    runtime: Optional[str] = None
+    architecture: Optional[str] = None
+    runtime_provided: Optional[str] = None
+    compile_bytecode: Optional[bool] = None
+
+    @classmethod
+    def for_target(cls, target: Target) -> LambdaSettingsRequest:
+        return cls(
+            runtime=target[LambdaRuntimeField].value,
+            architecture=target[LambdaArchitectureField].value,
+            runtime_provided=target[LambdaRuntimeProvidedField].value,
+            compile_bytecode=target[LambdaCompileBytecodeField].value,
+        )
+
+
+@dataclass(frozen=True)
+class LambdaSettings:
+    """A Lambda target's settings, from its fields or else from `[lambda]`."""
+
+    platform: LambdaPlatform
+    runtime_provided: RuntimeProvided
+    compile_bytecode: bool
+
+
+@rule
+def lambda_settings(request: LambdaSettingsRequest, subsystem: LambdaSubsystem) -> LambdaSettings:
+    runtime = runtime_for(request.runtime) if request.runtime else subsystem.runtime
+    architecture = (
+        architecture_for(request.architecture) if request.architecture else subsystem.architecture
+    )
+    runtime_provided = (
+        RuntimeProvided(request.runtime_provided)
+        if request.runtime_provided
+        else subsystem.runtime_provided
+    )
+    compile_bytecode = (
+        subsystem.compile_bytecode if request.compile_bytecode is None else request.compile_bytecode
+    )
+    return LambdaSettings(LambdaPlatform(runtime, architecture), runtime_provided, compile_bytecode)
+
+
+def rules():
+    return (*collect_rules(), *LambdaSubsystem.rules())

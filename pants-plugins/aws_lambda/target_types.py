@@ -2,40 +2,38 @@
 
 from __future__ import annotations
 
-import os
+from enum import Enum
 from typing import Any, Callable, ClassVar, Optional, Union
 
 from pants.backend.python.target_types import PexCompletePlatformsField, PythonResolveField
+from pants.backend.python.util_rules.faas import PythonFaaSDependencies, PythonFaaSHandlerField
 from pants.core.goals.package import OutputPathField
 from pants.engine.addresses import Address
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,
-    AsyncFieldMixin,
     BoolField,
     Dependencies,
     Field,
     InvalidFieldException,
-    SecondaryOwnerMixin,
     SpecialCasedDependencies,
     StringField,
     Target,
     TriBoolField,
 )
-from pants.source.filespec import Filespec
 from pants.util.docutil import bin_name
 from pants.util.strutil import help_text
 
 from aws_lambda.handler import InvalidHandlerError, parse_handler
-from aws_lambda.runtimes import (
-    ARCHITECTURES,
-    RUNTIMES,
-    UnknownArchitectureError,
-    UnknownRuntimeError,
-    architecture_for,
-    runtime_for,
-)
+from aws_lambda.runtimes import LambdaArchitecture, LambdaRuntime
 from aws_lambda.sizes import UNZIPPED_LIMIT, InvalidSizeError, format_size, parse_size
-from aws_lambda.subsystem import RuntimeProvided
+
+
+class RuntimeProvided(Enum):
+    """What to do with the distributions every Lambda Python runtime already ships."""
+
+    include = "include"
+    exclude = "exclude"
+
 
 MAX_LAYERS = 5
 
@@ -44,83 +42,55 @@ def _validate(alias: str, address: Address, check: Callable[[str], object], valu
     """Run one of the pure modules' checks on `value`, naming the field and target if it fails."""
     try:
         check(value)
-    except (
-        InvalidHandlerError,
-        UnknownRuntimeError,
-        UnknownArchitectureError,
-        InvalidSizeError,
-    ) as e:
+    except (InvalidHandlerError, InvalidSizeError) as e:
         raise InvalidFieldException(
             f"The `{alias}` field of the target {address} is invalid: {e}"
         ) from e
 
 
-class LambdaHandlerField(StringField, AsyncFieldMixin, SecondaryOwnerMixin):
-    alias = "handler"
-    required = True
-    value: str
+class LambdaHandlerField(PythonFaaSHandlerField):
     help = help_text(
         """
         The function AWS Lambda calls, as `file.py:func` or `dotted.module:func`.
 
         A file path is relative to this BUILD file, e.g. `handler="handler.py:handler"`; a
         module is its import path from the source root, e.g. `handler="echo.handler:handler"`.
-        The module's owning `python_source` becomes a dependency of this target automatically,
-        and packaging checks, without importing it, that the module defines `func` at top level.
+        The module's owning `python_source` becomes a dependency of this target automatically
+        (unless `[python-infer].entry_points` is off), and packaging checks, without importing
+        it, that the module defines `func` at top level.
         """
     )
 
     @classmethod
     def compute_value(cls, raw_value: Optional[str], address: Address) -> str:
-        value = super().compute_value(raw_value, address)
-        assert value is not None
-        _validate(cls.alias, address, parse_handler, value)
-        return value
-
-    @property
-    def filespec(self) -> Filespec:
-        spec = parse_handler(self.value)
-        if not spec.is_file:
-            return {"includes": []}
-        return {"includes": [os.path.join(self.address.spec_path, spec.module_or_file)]}
+        if isinstance(raw_value, str):
+            _validate(cls.alias, address, parse_handler, raw_value)
+        return super().compute_value(raw_value, address)
 
 
 class LambdaRuntimeField(StringField):
     alias = "runtime"
+    valid_choices = LambdaRuntime
     help = help_text(
-        f"""
+        """
         The AWS Lambda Python runtime to build for, e.g. `runtime="python3.12"`.
 
-        One of: {', '.join(runtime.name for runtime in RUNTIMES)}. It decides the Python version
-        and the glibc version whose wheels go into the zip. Defaults to `[lambda].runtime`.
+        It decides the Python version and the glibc version whose wheels go into the zip.
+        Defaults to `[lambda].runtime`.
         """
     )
-
-    @classmethod
-    def compute_value(cls, raw_value: Optional[str], address: Address) -> Optional[str]:
-        value = super().compute_value(raw_value, address)
-        if value is not None:
-            _validate(cls.alias, address, runtime_for, value)
-        return value
 
 
 class LambdaArchitectureField(StringField):
     alias = "architecture"
+    valid_choices = LambdaArchitecture
     help = help_text(
-        f"""
+        """
         The AWS Lambda instruction set architecture to build for, e.g. `architecture="arm64"`.
 
-        One of: {', '.join(arch.lambda_name for arch in ARCHITECTURES)}. Native extensions in the
-        zip are built for this CPU. Defaults to `[lambda].architecture`.
+        Native extensions in the zip are built for this CPU. Defaults to `[lambda].architecture`.
         """
     )
-
-    @classmethod
-    def compute_value(cls, raw_value: Optional[str], address: Address) -> Optional[str]:
-        value = super().compute_value(raw_value, address)
-        if value is not None:
-            _validate(cls.alias, address, architecture_for, value)
-        return value
 
 
 class LambdaCompletePlatformsField(PexCompletePlatformsField):
@@ -137,10 +107,6 @@ class LambdaCompletePlatformsField(PexCompletePlatformsField):
         with `pex3 interpreter inspect --markers --tags` run inside the real runtime image.
         """
     )
-
-
-class LambdaDependenciesField(Dependencies):
-    supports_transitive_excludes = True
 
 
 class LambdaRuntimeProvidedField(StringField):
@@ -276,7 +242,7 @@ class LambdaFunctionTarget(Target):
     core_fields = (
         *_PACKAGE_FIELDS,
         LambdaHandlerField,
-        LambdaDependenciesField,
+        PythonFaaSDependencies,
         LambdaLayersField,
     )
     help = help_text(
@@ -286,7 +252,8 @@ class LambdaFunctionTarget(Target):
         The zip holds the handler module, every first-party module it imports (transitively),
         and the wheels of the third-party distributions they import, chosen for the exact
         runtime and architecture, all at the root of the zip, minus what its `layers` provide.
-        A `<zip>.json` report beside it gives its sizes and its `CodeSha256`. For example:
+        A `<zip>.metadata.json` beside it gives its handler, runtime, sizes and `CodeSha256`.
+        For example:
 
             lambda_function(
                 name="echo",

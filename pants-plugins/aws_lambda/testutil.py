@@ -20,14 +20,14 @@ from pants.engine.addresses import Address
 from pants.engine.fs import Digest, DigestContents
 from pants.testutil.rule_runner import PYTHON_BOOTSTRAP_ENV, QueryRule, RuleRunner
 
-from aws_lambda import rules as package_rules
-from aws_lambda.layer_rules import LambdaLayerFieldSet
-from aws_lambda.rules import LambdaFunctionFieldSet
+from aws_lambda.goals import package
+from aws_lambda.goals.package import LambdaFunctionFieldSet
 from aws_lambda.target_types import target_types
+from aws_lambda.util_rules.layers import LambdaLayerFieldSet
 
 # `./pants` exports where it built the PEX CLI and which CA bundle to trust; the test
 # sandbox inherits both (see `[test].extra_env_vars`).
-_ENV_INHERIT = {*PYTHON_BOOTSTRAP_ENV, "PANTS_PEX_CLI_URL_TEMPLATE", "PANTS_CA_CERTS_PATH"}
+ENV_INHERIT = {*PYTHON_BOOTSTRAP_ENV, "PANTS_PEX_CLI_URL_TEMPLATE", "PANTS_CA_CERTS_PATH"}
 
 
 def lambda_rule_runner(*extra_rules: Any) -> RuleRunner:
@@ -35,7 +35,7 @@ def lambda_rule_runner(*extra_rules: Any) -> RuleRunner:
     rule_runner = RuleRunner(
         rules=[
             *python_target_types_rules.rules(),
-            *package_rules.rules(),
+            *package.rules(),
             *extra_rules,
             QueryRule(BuiltPackage, [LambdaFunctionFieldSet]),
             QueryRule(BuiltPackage, [LambdaLayerFieldSet]),
@@ -53,19 +53,17 @@ def lambda_rule_runner(*extra_rules: Any) -> RuleRunner:
 
 
 def set_pex_options(rule_runner: RuleRunner, *args: str) -> None:
-    """Set `args` plus what real PEX builds need: the PEX CLI, its env, interpreter constraints.
+    """Set `args` plus what real PEX builds need (see `pex_options`)."""
+    rule_runner.set_options([*pex_options(), *args], env_inherit=ENV_INHERIT)
+
+
+def pex_options() -> list[str]:
+    """What real PEX builds need: the PEX CLI, its environment and interpreter constraints.
 
     Pex 2.105 cannot pick one pip for an interpreter search spanning CPython 3.7 to 3.13, which
-    the default `CPython>=3.7,<4` asks for on a machine with both.
+    the default `CPython>=3.7,<4` asks for on a machine with both. Pass `ENV_INHERIT` too.
     """
-    rule_runner.set_options(
-        [
-            *_repository_pex_args(),
-            "--python-interpreter-constraints=['CPython>=3.11,<3.14']",
-            *args,
-        ],
-        env_inherit=_ENV_INHERIT,
-    )
+    return [*_repository_pex_args(), "--python-interpreter-constraints=['CPython>=3.11,<3.14']"]
 
 
 def _repository_pex_args() -> list[str]:
@@ -96,7 +94,7 @@ class PackagedZip:
 def package_zip(
     rule_runner: RuleRunner, field_set_type: type[PackageFieldSet], address: Address
 ) -> PackagedZip:
-    """Package the target at `address`; return its zip and its `<zip>.json` report."""
+    """Package the target at `address`; return its zip and its `<zip>.metadata.json`."""
     field_set = field_set_type.create(rule_runner.get_target(address))
     built = rule_runner.request(BuiltPackage, [field_set])
     contents = {
@@ -105,9 +103,10 @@ def package_zip(
     }
     zip_path = built.artifacts[0].relpath
     assert zip_path is not None
-    assert set(contents) == {zip_path, f"{zip_path}.json"}
+    metadata_path = f"{zip_path}.metadata.json"
+    assert set(contents) == {zip_path, metadata_path}
     return PackagedZip(
         built,
         zipfile.ZipFile(io.BytesIO(contents[zip_path])),
-        json.loads(contents[f"{zip_path}.json"]),
+        json.loads(contents[metadata_path]),
     )

@@ -99,10 +99,10 @@ def test_plot_slim_runs_with_the_scientific_layer(tmp_path: Path) -> None:
     assert {path.name for path in opt.iterdir()} == {"python"}
     assert {"matplotlib", "numpy", "PIL"} <= {path.name for path in (opt / "python").iterdir()}
 
-    report = json.loads(Path("src.python.plot/plot_slim.zip.json").read_text())
+    report = json.loads(Path("src.python.plot/plot_slim.zip.metadata.json").read_text())
     provided = {dist["name"]: dist["layer"] for dist in report["provided_by_layers"]}
     assert provided["matplotlib"] == provided["numpy"] == "src/python/scientific:scientific"
-    layer_report = json.loads(Path("src.python.scientific/scientific.zip.json").read_text())
+    layer_report = json.loads(Path("src.python.scientific/scientific.zip.metadata.json").read_text())
     assert report["unzipped_size_with_layers"] == (
         report["unzipped_size"] + layer_report["unzipped_size"]
     )
@@ -110,7 +110,7 @@ def test_plot_slim_runs_with_the_scientific_layer(tmp_path: Path) -> None:
 
 def test_report_matches_the_zip() -> None:
     zip_path = Path("src.python.echo/echo.zip")
-    report = json.loads(Path(f"{zip_path}.json").read_text())
+    report = json.loads(Path(f"{zip_path}.metadata.json").read_text())
     digest = hashlib.sha256(zip_path.read_bytes()).digest()
     assert report["code_sha256"] == base64.b64encode(digest).decode()
     assert report["zipped_size"] == zip_path.stat().st_size

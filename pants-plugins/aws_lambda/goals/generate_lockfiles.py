@@ -1,0 +1,420 @@
+"""`generate-lockfiles` that respects the Lambda platforms of each resolve.
+
+A resolve that lambdas use is locked with `pex3 lock create --style=strict` and one generated
+complete platform per (runtime, architecture) those lambdas target. Pex then writes one locked
+resolve per platform, each at the newest versions that have wheels for that platform: for
+example numpy 2.2 for python3.11 on glibc 2.26 and numpy 2.5 for python3.12 on glibc 2.34.
+Resolves without lambdas are handed to the Python backend's universal lock as before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pants.backend.python.goals.lockfile import GeneratePythonLockfile
+from pants.backend.python.goals.lockfile import (
+    _setup_pip_args_and_constraints_file as setup_pip_args_and_constraints_file,
+)
+from pants.backend.python.pip_requirement import PipRequirement
+from pants.backend.python.subsystems.setup import PythonSetup
+from pants.backend.python.target_types import (
+    PythonRequirementResolveField,
+    PythonRequirementsField,
+    PythonResolveField,
+)
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
+from pants.backend.python.util_rules.lockfile_diff import PythonRequirementVersion
+from pants.backend.python.util_rules.lockfile_metadata import PythonLockfileMetadata
+from pants.backend.python.util_rules.pex import CompletePlatforms
+from pants.backend.python.util_rules.pex_cli import PexCliProcess
+from pants.backend.python.util_rules.pex_requirements import (
+    PexRequirements,
+    strip_comments_from_pex_json_lockfile,
+)
+from pants.core.goals import generate_lockfiles as core_generate_lockfiles
+from pants.core.goals.generate_lockfiles import (
+    GenerateLockfile,
+    GenerateLockfileResult,
+    GenerateLockfilesSubsystem,
+    GenerateToolLockfileSentinel,
+    KnownUserResolveNames,
+    KnownUserResolveNamesRequest,
+    LockfileDiff,
+    LockfilePackages,
+    PackageName,
+    RequestedUserResolveNames,
+    UserGenerateLockfiles,
+    WrappedGenerateLockfile,
+)
+from pants.engine.addresses import Addresses, UnparsedAddressInputs
+from pants.engine.fs import (
+    CreateDigest,
+    Digest,
+    DigestContents,
+    FileContent,
+    MergeDigests,
+    PathGlobs,
+)
+from pants.engine.process import FallibleProcessResult, ProcessCacheScope
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.target import AllTargets
+from pants.engine.unions import UnionRule
+from pants.util.docutil import bin_name
+from pants.util.logging import LogLevel
+from pants.util.ordered_set import FrozenOrderedSet
+from pants.util.strutil import softwrap
+
+from aws_lambda import subsystem
+from aws_lambda.pex_lock import (
+    describe_lock_failure,
+    locked_versions,
+    newest_artifacts_summary,
+    unlockable_requirements,
+)
+from aws_lambda.runtimes import LambdaPlatform, LambdaRuntime
+from aws_lambda.subsystem import LambdaSettings, LambdaSettingsRequest
+from aws_lambda.target_types import LambdaCompletePlatformsField, LambdaRuntimeField
+from aws_lambda.util_rules import platform
+
+
+class LambdaLockfileConfigError(Exception):
+    pass
+
+
+class LambdaLockfileGenerationError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class GenerateLambdaLockfile(GenerateLockfile):
+    requirements: FrozenOrderedSet[str]
+    interpreter_constraints: InterpreterConstraints
+    platforms: tuple[LambdaPlatform, ...]
+    # `file` targets of lambdas that bring their own complete platform JSON.
+    complete_platform_addresses: tuple[str, ...] = ()
+
+
+@rule
+def wrap_lambda_lockfile_request(request: GenerateLambdaLockfile) -> WrappedGenerateLockfile:
+    return WrappedGenerateLockfile(request)
+
+
+@dataclass(frozen=True)
+class ProbeNewestArtifactsRequest:
+    requirement: str
+    resolve_name: str
+
+
+@dataclass(frozen=True)
+class NewestArtifacts:
+    requirement: str
+    summary: str
+
+
+_OLDEST_PYTHON = min(runtime.python_version for runtime in LambdaRuntime)
+_NEWEST_PYTHON = max(runtime.python_version for runtime in LambdaRuntime)
+# Any Python that Lambda runs.
+_PROBE_INTERPRETER_CONSTRAINTS = InterpreterConstraints(
+    [
+        f"CPython>={_OLDEST_PYTHON[0]}.{_OLDEST_PYTHON[1]},"
+        f"<{_NEWEST_PYTHON[0]}.{_NEWEST_PYTHON[1] + 1}"
+    ]
+)
+
+
+@rule(desc="Look up what a distribution publishes", level=LogLevel.DEBUG)
+async def probe_newest_artifacts(request: ProbeNewestArtifactsRequest) -> NewestArtifacts:
+    """Find the wheels (or sdist) of a requirement's newest release, to explain a failed lock."""
+    pip_setup = await setup_pip_args_and_constraints_file(request.resolve_name)
+    result = await Get(
+        FallibleProcessResult,
+        PexCliProcess(
+            subcommand=("lock", "create"),
+            extra_args=(
+                "--output=probe.json",
+                "--style=universal",
+                "--no-transitive",
+                "--target-system=linux",
+                "--target-system=mac",
+                *pip_setup.args,
+                *_PROBE_INTERPRETER_CONSTRAINTS.generate_pex_arg_list(),
+                request.requirement,
+            ),
+            additional_input_digest=pip_setup.digest,
+            output_files=("probe.json",),
+            description=f"Look up the newest release of {request.requirement}",
+            cache_scope=ProcessCacheScope.PER_SESSION,
+            level=LogLevel.DEBUG,
+        ),
+    )
+    if result.exit_code != 0:
+        return NewestArtifacts(request.requirement, "no release of it installs on Linux at all")
+    contents = await Get(DigestContents, Digest, result.output_digest)
+    summary = newest_artifacts_summary(json.loads(contents[0].content))
+    return NewestArtifacts(request.requirement, summary)
+
+
+class KnownLambdaAwareResolveNamesRequest(KnownUserResolveNamesRequest):
+    pass
+
+
+class RequestedLambdaAwareResolveNames(RequestedUserResolveNames):
+    pass
+
+
+@rule
+def determine_lambda_aware_resolves(
+    _: KnownLambdaAwareResolveNamesRequest, python_setup: PythonSetup
+) -> KnownUserResolveNames:
+    if python_setup.resolves_generate_lockfiles:
+        raise LambdaLockfileConfigError(
+            softwrap(
+                """
+                The aws_lambda backend generates the lockfiles of `[python].resolves` itself, so
+                that each one has wheels for every Lambda runtime and architecture it is used
+                for. Set `[python].resolves_generate_lockfiles = false` in pants.toml to hand
+                lockfile generation over to it.
+                """
+            )
+        )
+    # Claiming the names under the Python backend's option keeps them one resolve each.
+    return KnownUserResolveNames(
+        names=tuple(python_setup.resolves.keys()),
+        option_name="[python].resolves",
+        requested_resolve_names_cls=RequestedLambdaAwareResolveNames,
+    )
+
+
+def _offer_lambda_resolves_first(
+    all_known_user_resolve_names: Iterable[KnownUserResolveNames],
+    all_tool_sentinels: Iterable[type[GenerateToolLockfileSentinel]],
+    requested_resolve_names: set[str],
+) -> tuple[list[RequestedUserResolveNames], list[type[GenerateToolLockfileSentinel]]]:
+    """Pants 2.17's routing of `--resolve=NAME`, with this backend's names offered first.
+
+    The goal gives NAME to the first backend that knows it, and `pants.core` registers the
+    Python backend before any other; with `[python].resolves_generate_lockfiles = false` that
+    backend locks nothing. Pants 2.17 has no other hook for this, so the goal's helper is
+    wrapped; without `--resolve`, every backend is offered every name, as before.
+    """
+    lambda_first = sorted(
+        all_known_user_resolve_names,
+        key=lambda known: known.requested_resolve_names_cls is not RequestedLambdaAwareResolveNames,
+    )
+    return _determine_resolves_to_generate(
+        lambda_first, all_tool_sentinels, requested_resolve_names
+    )
+
+
+_determine_resolves_to_generate = core_generate_lockfiles.determine_resolves_to_generate
+core_generate_lockfiles.determine_resolves_to_generate = _offer_lambda_resolves_first
+
+
+@rule
+async def setup_lambda_aware_lockfile_requests(
+    requested: RequestedLambdaAwareResolveNames, all_targets: AllTargets, python_setup: PythonSetup
+) -> UserGenerateLockfiles:
+    requirement_fields = defaultdict(set)
+    lambda_targets = []
+    for tgt in all_targets:
+        if tgt.has_fields((PythonRequirementResolveField, PythonRequirementsField)):
+            resolve = tgt[PythonRequirementResolveField].normalized_value(python_setup)
+            requirement_fields[resolve].add(tgt[PythonRequirementsField])
+        elif tgt.has_fields((LambdaRuntimeField, PythonResolveField)):
+            lambda_targets.append(tgt)
+
+    generated = [tgt for tgt in lambda_targets if not tgt[LambdaCompletePlatformsField].value]
+    custom = [tgt for tgt in lambda_targets if tgt[LambdaCompletePlatformsField].value]
+    settings = await MultiGet(
+        Get(LambdaSettings, LambdaSettingsRequest, LambdaSettingsRequest.for_target(tgt))
+        for tgt in generated
+    )
+    custom_platform_addresses = await MultiGet(
+        Get(
+            Addresses,
+            UnparsedAddressInputs,
+            tgt[LambdaCompletePlatformsField].to_unparsed_address_inputs(),
+        )
+        for tgt in custom
+    )
+    resolve_platforms = defaultdict(set)
+    for tgt, target_settings in zip(generated, settings):
+        resolve = tgt[PythonResolveField].normalized_value(python_setup)
+        resolve_platforms[resolve].add(target_settings.platform)
+    resolve_custom_platforms: defaultdict[str, set[str]] = defaultdict(set)
+    for tgt, addresses in zip(custom, custom_platform_addresses):
+        resolve = tgt[PythonResolveField].normalized_value(python_setup)
+        resolve_custom_platforms[resolve].update(address.spec for address in addresses)
+
+    def request_for(resolve: str) -> GenerateLockfile:
+        requirements = PexRequirements.req_strings_from_requirement_fields(
+            requirement_fields[resolve]
+        )
+        interpreter_constraints = InterpreterConstraints(
+            python_setup.resolves_to_interpreter_constraints.get(
+                resolve, python_setup.interpreter_constraints
+            )
+        )
+        lockfile_dest = python_setup.resolves[resolve]
+        if not (resolve_platforms[resolve] or resolve_custom_platforms[resolve]):
+            return GeneratePythonLockfile(
+                requirements=requirements,
+                interpreter_constraints=interpreter_constraints,
+                resolve_name=resolve,
+                lockfile_dest=lockfile_dest,
+                diff=False,
+            )
+        return GenerateLambdaLockfile(
+            requirements=requirements,
+            interpreter_constraints=interpreter_constraints,
+            platforms=tuple(sorted(resolve_platforms[resolve], key=str)),
+            complete_platform_addresses=tuple(sorted(resolve_custom_platforms[resolve])),
+            resolve_name=resolve,
+            lockfile_dest=lockfile_dest,
+            diff=False,
+        )
+
+    return UserGenerateLockfiles(request_for(resolve) for resolve in requested)
+
+
+@rule(desc="Generate Lambda platform lockfile", level=LogLevel.DEBUG)
+async def generate_lambda_lockfile(
+    request: GenerateLambdaLockfile,
+    generate_lockfiles_subsystem: GenerateLockfilesSubsystem,
+    python_setup: PythonSetup,
+) -> GenerateLockfileResult:
+    pip_setup = await setup_pip_args_and_constraints_file(request.resolve_name)
+    generated_platforms = await MultiGet(
+        Get(CompletePlatforms, LambdaPlatform, lambda_platform)
+        for lambda_platform in request.platforms
+    )
+    custom_platforms = await Get(
+        CompletePlatforms,
+        UnparsedAddressInputs(
+            request.complete_platform_addresses,
+            owning_address=None,
+            description_of_origin=f"`complete_platforms` of lambdas in {request.resolve_name}",
+        ),
+    )
+    complete_platforms = (*generated_platforms, custom_platforms)
+    input_digest = await Get(
+        Digest, MergeDigests([pip_setup.digest, *(cp.digest for cp in complete_platforms)])
+    )
+    platform_args = [arg for cp in complete_platforms for arg in cp.generate_pex_arg_list()]
+    result = await Get(
+        FallibleProcessResult,
+        PexCliProcess(
+            subcommand=("lock", "create"),
+            extra_args=(
+                "--output=lock.json",
+                "--no-emit-warnings",
+                # One locked resolve per Lambda platform, each at the newest versions it allows.
+                "--style=strict",
+                # Lambda runs wheels only.
+                "--no-build",
+                "--pip-version",
+                python_setup.pip_version.value,
+                "--resolver-version",
+                "pip-2020-resolver",
+                "--indent=2",
+                *pip_setup.args,
+                *platform_args,
+                *request.requirements,
+            ),
+            additional_input_digest=input_digest,
+            output_files=("lock.json",),
+            description=(
+                f"Generate lockfile for {request.resolve_name} for "
+                + ", ".join([*map(str, request.platforms), *request.complete_platform_addresses])
+            ),
+            # As for the Python backend: always lock against the index as it is now.
+            cache_scope=ProcessCacheScope.PER_SESSION,
+        ),
+    )
+    if result.exit_code != 0:
+        stderr = result.stderr.decode(errors="replace")
+        platforms = {p.most_specific_tag: str(p) for p in request.platforms}
+        unlockable = unlockable_requirements(stderr, frozenset(platforms))
+        probes = await MultiGet(
+            Get(NewestArtifacts, ProbeNewestArtifactsRequest(requirement, request.resolve_name))
+            for requirement in sorted({u.requirement for u in unlockable})
+        )
+        raise LambdaLockfileGenerationError(
+            describe_lock_failure(
+                request.resolve_name,
+                stderr,
+                platforms,
+                newest_artifacts={probe.requirement: probe.summary for probe in probes},
+            )
+        )
+
+    lock_contents = await Get(DigestContents, Digest, result.output_digest)
+    metadata = PythonLockfileMetadata.new(
+        valid_for_interpreter_constraints=request.interpreter_constraints,
+        requirements={
+            PipRequirement.parse(
+                requirement,
+                description_of_origin=(
+                    f"the lockfile {request.lockfile_dest} for the resolve {request.resolve_name}"
+                ),
+            )
+            for requirement in request.requirements
+        },
+        manylinux=pip_setup.resolve_config.manylinux,
+        requirement_constraints=(
+            set(pip_setup.resolve_config.constraints_file.constraints)
+            if pip_setup.resolve_config.constraints_file
+            else set()
+        ),
+        only_binary=set(pip_setup.resolve_config.only_binary),
+        no_binary=set(pip_setup.resolve_config.no_binary),
+    )
+    lockfile = metadata.add_header_to_lockfile(
+        lock_contents[0].content,
+        regenerate_command=(
+            generate_lockfiles_subsystem.custom_command
+            or f"{bin_name()} generate-lockfiles --resolve={request.resolve_name}"
+        ),
+        delimeter="//",
+    )
+    digest = await Get(Digest, CreateDigest([FileContent(request.lockfile_dest, lockfile)]))
+    diff = None
+    if request.diff:
+        platform_names = {p.most_specific_tag: str(p) for p in request.platforms}
+        old = await Get(DigestContents, PathGlobs([request.lockfile_dest]))
+        diff = LockfileDiff.create(
+            path=request.lockfile_dest,
+            resolve_name=request.resolve_name,
+            old=_locked_packages(old[0].content if old else b"", platform_names),
+            new=_locked_packages(lock_contents[0].content, platform_names),
+        )
+    return GenerateLockfileResult(digest, request.resolve_name, request.lockfile_dest, diff)
+
+
+def _locked_packages(lockfile: bytes, platform_names: dict[str, str]) -> LockfilePackages:
+    """The packages of a lockfile, for `--diff`; none if it is missing or not a Pex lock."""
+    try:
+        lock = json.loads(strip_comments_from_pex_json_lockfile(lockfile))
+        versions = locked_versions(lock, platform_names)
+    except (ValueError, KeyError, TypeError):
+        return LockfilePackages({})
+    return LockfilePackages(
+        {
+            PackageName(name): PythonRequirementVersion.parse(version)
+            for name, version in versions.items()
+        }
+    )
+
+
+def rules():
+    return (
+        *collect_rules(),
+        *platform.rules(),
+        *subsystem.rules(),
+        UnionRule(KnownUserResolveNamesRequest, KnownLambdaAwareResolveNamesRequest),
+        UnionRule(RequestedUserResolveNames, RequestedLambdaAwareResolveNames),
+        UnionRule(GenerateLockfile, GenerateLambdaLockfile),
+    )

@@ -1,0 +1,106 @@
+"""What the zip writer and the verifier both read: archive prefixes, RECORD files and trees.
+
+Stdlib only, like every module of `aws_lambda.scripts`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Optional
+
+
+class InvalidPrefixError(ValueError):
+    """Raised for an archive prefix that is not a relative folder."""
+
+
+class UnreadableTreeError(ValueError):
+    """Raised for a tree entry that is neither a regular file nor a folder."""
+
+
+def normalize_prefix(prefix: str) -> str:
+    """The archive folder `prefix` as "python/" ("" for the root), e.g. from "./python"."""
+    path = PurePosixPath(prefix)
+    if path.is_absolute() or ".." in path.parts:
+        raise InvalidPrefixError(
+            f"Archive prefix {prefix!r} must be a relative folder without '..', e.g. 'python/'."
+        )
+    return "".join(f"{part}/" for part in path.parts if part != ".")
+
+
+def record_rows(data: bytes) -> list[tuple[str, Optional[str]]]:
+    """The (path, sha256) rows of a `.dist-info/RECORD` file, for paths under its root.
+
+    Paths are normalised; the sha256 is the urlsafe base64 digest without padding that RECORD
+    holds, or None. Rows for scripts and data installed outside the root (`../bin/...`) are left
+    out.
+    """
+    rows = []
+    for row in csv.reader(io.StringIO(data.decode("utf-8", errors="replace"))):
+        if not row or not row[0]:
+            continue
+        path = posixpath.normpath(row[0])
+        if path.startswith(("../", "/")) or path == "..":
+            continue
+        algorithm, _, value = (row[1] if len(row) > 1 else "").partition("=")
+        rows.append((path, value if algorithm == "sha256" and value else None))
+    return rows
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """A folder or file of a tree on disk; `relative_path` uses "/" and ends in "/" for folders."""
+
+    relative_path: str
+    path: Path
+
+    @property
+    def is_dir(self) -> bool:
+        return self.relative_path.endswith("/")
+
+
+def walk_tree(root: Path, folder: str = "") -> Iterator[TreeEntry]:
+    """Every folder and file under `root`, sorted by name within each folder.
+
+    A symlink to a file counts as that file. Symlinks to folders are not followed: they, dangling
+    symlinks and special files raise `UnreadableTreeError`.
+    """
+    with os.scandir(root) as scanned:
+        children = sorted(scanned, key=lambda child: child.name)
+    for child in children:
+        path = Path(child.path)
+        relative_path = folder + child.name
+        if child.is_dir(follow_symlinks=False):
+            yield TreeEntry(f"{relative_path}/", path)
+            yield from walk_tree(path, f"{relative_path}/")
+        elif child.is_file(follow_symlinks=True):
+            yield TreeEntry(relative_path, path)
+        elif child.is_symlink() and path.is_dir():
+            raise UnreadableTreeError(
+                f"{str(path)!r} is a symlink to a directory, which is not followed. "
+                "Copy the directory into the tree instead."
+            )
+        elif child.is_symlink():
+            raise UnreadableTreeError(
+                f"{str(path)!r} is a dangling symlink to {os.readlink(path)!r}. "
+                "Remove it or point it at an existing file."
+            )
+        else:
+            raise UnreadableTreeError(
+                f"{str(path)!r} is neither a regular file nor a directory. Remove it from the tree."
+            )
+
+
+def major_minor(text: str) -> tuple[int, int]:
+    """An argparse type for a `MAJOR.MINOR` version such as `3.11`."""
+    match = re.fullmatch(r"(\d+)\.(\d+)", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected MAJOR.MINOR, e.g. 3.11, not {text!r}")
+    return int(match.group(1)), int(match.group(2))

@@ -1,0 +1,294 @@
+"""Write byte-for-byte reproducible zip files for AWS Lambda.
+
+Stdlib only: it runs inside a Pants sandbox under any CPython >= 3.9 (for bytecode, the one it
+compiles for):
+
+    python -m aws_lambda.scripts.zip_writer --output out.zip --root DIR [--prefix python/] \
+        [--base numpy.zip --base six.zip ...] [--compile-for 3.11]
+
+With `--base`, the entries of existing zips are copied as they are, still compressed, and the
+tree is added after them: each dependency is deflated once and reused by every zip. With
+`--compile-for`, every `.py` file of the tree also gets its `__pycache__` bytecode, compiled by
+this interpreter (which must be that CPython version) as PEP 552 unchecked-hash `.pyc` files:
+valid whatever mtimes extraction gives the files, and reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import copy
+import hashlib
+import importlib.util
+import json
+import os
+import py_compile
+import stat
+import struct
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import BinaryIO, Optional
+
+from aws_lambda.scripts.shared import (
+    InvalidPrefixError,
+    UnreadableTreeError,
+    major_minor,
+    normalize_prefix,
+    walk_tree,
+)
+
+FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+COMPRESS_LEVEL = 6
+DIRECTORY_MODE = 0o755
+EXECUTABLE_FILE_MODE = 0o755
+REGULAR_FILE_MODE = 0o644
+_UNIX_CREATE_SYSTEM = 3
+_MSDOS_DIRECTORY_FLAG = 0x10
+_ANY_EXECUTE_BITS = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
+_LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
+_DATA_DESCRIPTOR_FLAG = 0x08
+
+
+class ZipWriterError(ValueError):
+    """Raised when the input tree or the arguments cannot be zipped."""
+
+
+@dataclass(frozen=True)
+class ZipSummary:
+    """What went into a written zip."""
+
+    file_count: int
+    uncompressed_bytes: int
+    zip_bytes: int
+    sha256_base64: str
+
+
+@dataclass(frozen=True)
+class _Entry:
+    archive_path: str
+    source: Optional[Path]  # None for directories.
+    mode: int
+
+
+def write_reproducible_zip(
+    root: Path | str,
+    output: Path | str,
+    prefix: str = "",
+    bases: Iterable[Path | str] = (),
+    compile_for: tuple[int, int] | None = None,
+) -> ZipSummary:
+    """Zip the tree under `root` into `output`, optionally under the archive folder `prefix`.
+
+    With `bases`, `output` starts with their entries, copied still compressed, and the tree is
+    appended. A folder may be in several; a file may be in several bases only with the same
+    content (e.g. a shared namespace `__init__.py`), and never in a base and the tree. With
+    `compile_for`, the tree's `.py` files are compiled to bytecode first (see
+    `compile_bytecode`). Symlinks to files are stored as regular files holding the
+    target's content; symlinks to directories are rejected. `output` is replaced atomically and
+    never left partially written.
+    """
+    root, output = Path(root), Path(output)
+    if not root.is_dir():
+        raise ZipWriterError(f"Zip root {str(root)!r} is not a directory. Pass an existing one.")
+    if not output.parent.is_dir():
+        raise ZipWriterError(
+            f"Output folder {str(output.parent)!r} does not exist. Create it before writing."
+        )
+    if output.resolve().is_relative_to(root.resolve()):
+        raise ZipWriterError(
+            f"Output {str(output)!r} is inside the zip root {str(root)!r}. "
+            "Write the zip outside the directory being zipped."
+        )
+    prefix = normalize_prefix(prefix)
+    if compile_for is not None:
+        compile_bytecode(root, compile_for, prefix)
+    entries = sorted(
+        (*_prefix_entries(prefix), *_tree_entries(root, prefix)),
+        key=lambda entry: entry.archive_path,
+    )
+    fd, temp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as temp_file, zipfile.ZipFile(temp_file, "w") as archive:
+            origins: dict[str, str] = {}
+            for base in bases:
+                _copy_base(archive, Path(base), origins)
+            _add_entries(archive, entries, origins)
+        os.chmod(temp_name, REGULAR_FILE_MODE)
+        os.replace(temp_name, output)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return summarize(output)
+
+
+def compile_bytecode(root: Path, python_version: tuple[int, int], archive_prefix: str = "") -> int:
+    """Write unchecked-hash `__pycache__` bytecode beside every `.py` file under `root`.
+
+    Only this interpreter's bytecode can be written, so it must be CPython `python_version`.
+    Code objects name their files by archive path, never by this sandbox's. A file that does not
+    compile (e.g. Python 2 code some distributions still ship) gets no bytecode, as with
+    `compileall`; Lambda could not import it either. Returns how many files were compiled.
+    """
+    running = sys.version_info[:2]
+    if sys.implementation.name != "cpython" or running != tuple(python_version):
+        wanted = "{}.{}".format(*python_version)
+        raise ZipWriterError(
+            f"Bytecode for Python {wanted} must be compiled by CPython {wanted}, but this is "
+            f"{sys.implementation.name} {sys.version.split()[0]}. Run the writer with CPython "
+            f"{wanted}, or leave out --compile-for."
+        )
+    compiled = 0
+    for source in sorted(root.rglob("*.py")):
+        if "__pycache__" in source.relative_to(root).parts:
+            continue
+        try:
+            py_compile.compile(
+                str(source),
+                cfile=importlib.util.cache_from_source(str(source)),
+                dfile=archive_prefix + source.relative_to(root).as_posix(),
+                doraise=True,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )
+        except py_compile.PyCompileError:
+            continue
+        compiled += 1
+    return compiled
+
+
+def summarize(path: Path | str) -> ZipSummary:
+    """Count and measure the files of a written zip, and hash it as AWS reports `CodeSha256`."""
+    with zipfile.ZipFile(path) as archive:
+        files = [info for info in archive.infolist() if not info.is_dir()]
+    digest = hashlib.sha256(Path(path).read_bytes()).digest()
+    return ZipSummary(
+        file_count=len(files),
+        uncompressed_bytes=sum(info.file_size for info in files),
+        zip_bytes=Path(path).stat().st_size,
+        sha256_base64=base64.b64encode(digest).decode("ascii"),
+    )
+
+
+def _copy_base(archive: zipfile.ZipFile, base: Path, origins: dict[str, str]) -> None:
+    """Copy the entries of the zip `base` into `archive` without recompressing them."""
+    with base.open("rb") as source, zipfile.ZipFile(source) as base_archive:
+        for info in base_archive.infolist():
+            if info.filename in origins:
+                _check_same_entry(archive.getinfo(info.filename), info, origins, base)
+                continue
+            origins[info.filename] = base.name
+            _copy_compressed(archive, source, info)
+
+
+def _check_same_entry(
+    existing: zipfile.ZipInfo, info: zipfile.ZipInfo, origins: dict[str, str], base: Path
+) -> None:
+    if info.is_dir() or (existing.CRC, existing.file_size) == (info.CRC, info.file_size):
+        return
+    raise ZipWriterError(
+        f"{info.filename!r} is in both {origins[info.filename]!r} and {base.name!r}, with "
+        "different contents, and the zip can hold only one of them. Keep only one of the two "
+        "in the dependencies (as with opencv-python and opencv-python-headless)."
+    )
+
+
+def _copy_compressed(archive: zipfile.ZipFile, source: BinaryIO, info: zipfile.ZipInfo) -> None:
+    source.seek(info.header_offset)
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack(source.read(_LOCAL_HEADER.size))
+    if signature != _LOCAL_HEADER_SIGNATURE:
+        raise ZipWriterError(f"The entry {info.filename!r} of a base zip has no local header.")
+    source.seek(name_length + extra_length, os.SEEK_CUR)
+    data = source.read(info.compress_size)
+    # The sizes and CRC go in the local header, so no data descriptor follows the data.
+    copied = copy.copy(info)
+    copied.flag_bits &= ~_DATA_DESCRIPTOR_FLAG
+    # The same bookkeeping as `ZipFile.write` does for a folder, which has no data to compress.
+    assert archive.fp is not None
+    copied.header_offset = archive.fp.tell()
+    archive.fp.write(copied.FileHeader())
+    archive.fp.write(data)
+    archive.start_dir = archive.fp.tell()
+    archive.filelist.append(copied)
+    archive.NameToInfo[copied.filename] = copied
+
+
+def _add_entries(
+    archive: zipfile.ZipFile, entries: Sequence[_Entry], origins: dict[str, str]
+) -> None:
+    for entry in entries:
+        if entry.archive_path not in origins:
+            _write_entry(archive, entry)
+        elif entry.source is not None:
+            raise ZipWriterError(
+                f"{entry.archive_path!r} is both in {origins[entry.archive_path]!r} and in the "
+                "tree being added, so one would shadow the other. Rename or remove one of them."
+            )
+
+
+def _prefix_entries(prefix: str) -> tuple[_Entry, ...]:
+    folders = prefix.split("/")[:-1]
+    return tuple(
+        _Entry("/".join(folders[: depth + 1]) + "/", None, DIRECTORY_MODE)
+        for depth in range(len(folders))
+    )
+
+
+def _tree_entries(root: Path, prefix: str) -> list[_Entry]:
+    entries = []
+    for entry in walk_tree(root):
+        if entry.is_dir:
+            entries.append(_Entry(prefix + entry.relative_path, None, DIRECTORY_MODE))
+            continue
+        executable = entry.path.stat().st_mode & _ANY_EXECUTE_BITS
+        mode = EXECUTABLE_FILE_MODE if executable else REGULAR_FILE_MODE
+        entries.append(_Entry(prefix + entry.relative_path, entry.path, mode))
+    return entries
+
+
+def _write_entry(archive: zipfile.ZipFile, entry: _Entry) -> None:
+    info = zipfile.ZipInfo(entry.archive_path, date_time=FIXED_DATE_TIME)
+    info.create_system = _UNIX_CREATE_SYSTEM
+    if entry.source is None:
+        info.external_attr = (stat.S_IFDIR | entry.mode) << 16 | _MSDOS_DIRECTORY_FLAG
+        archive.writestr(info, b"", compress_type=zipfile.ZIP_STORED)
+        return
+    info.external_attr = (stat.S_IFREG | entry.mode) << 16
+    data = entry.source.read_bytes()
+    archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command line entry point; prints a JSON summary to stdout."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", required=True, help="Path of the zip file to write.")
+    parser.add_argument("--root", required=True, help="Directory whose contents are zipped.")
+    parser.add_argument("--prefix", default="", help="Archive folder to put everything under.")
+    parser.add_argument(
+        "--base",
+        action="append",
+        default=[],
+        help="Existing zip whose entries come first, as they are (repeatable, in order).",
+    )
+    parser.add_argument(
+        "--compile-for",
+        type=major_minor,
+        help="Add unchecked-hash bytecode for this CPython version, e.g. 3.11 (run with it).",
+    )
+    args = parser.parse_args(argv)
+    try:
+        summary = write_reproducible_zip(
+            args.root, args.output, args.prefix, args.base, args.compile_for
+        )
+    except (ZipWriterError, InvalidPrefixError, UnreadableTreeError) as error:
+        print(f"zip_writer: error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(asdict(summary), sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""Turn a Lambda target's contents into its zip and `<zip>.metadata.json`, within its budget.
+
+For a function with layers, everything a layer provides is left out first.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Optional
+
+from pants.backend.python.target_types import PythonResolveField
+from pants.core.goals.package import (
+    BuiltPackage,
+    BuiltPackageArtifact,
+    OutputPathField,
+    PackageFieldSet,
+)
+from pants.engine.fs import CreateDigest, Digest, DigestEntries, FileContent, MergeDigests
+from pants.engine.rules import Get, collect_rules, rule
+from pants.util.strutil import softwrap
+
+from aws_lambda.distributions import ProvidedDistribution, match_provided
+from aws_lambda.report import LayerSize, PackageReport
+from aws_lambda.subsystem import LambdaSettings, LambdaSettingsRequest
+from aws_lambda.target_types import (
+    LambdaArchitectureField,
+    LambdaCompileBytecodeField,
+    LambdaCompletePlatformsField,
+    LambdaMaxUnzippedSizeField,
+    LambdaRuntimeField,
+    LambdaRuntimeProvidedField,
+)
+from aws_lambda.util_rules import zips
+from aws_lambda.util_rules.contents import LambdaContents, LambdaContentsRequest
+from aws_lambda.util_rules.zips import (
+    BuildLambdaZipRequest,
+    LambdaZip,
+    ZipInterpreter,
+    ZipInterpreterRequest,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class LambdaLayerConflictError(Exception):
+    pass
+
+
+class LambdaSizeBudgetError(Exception):
+    pass
+
+
+class LambdaPathCollisionError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class PackageLambdaRequest:
+    kind: str
+    contents: LambdaContents
+    output_file: str
+    prefix: str
+    max_unzipped_size: Optional[int]
+    interpreter: ZipInterpreter
+    handler: Optional[str] = None
+    layers: tuple[PackagedLayer, ...] = ()
+
+
+@dataclass(frozen=True)
+class PackagedLambda:
+    built: BuiltPackage
+    report: PackageReport
+
+
+@dataclass(frozen=True)
+class PackagedLayer:
+    """A layer's zip, and what it holds: the functions that use it leave that out."""
+
+    contents: LambdaContents
+    packaged: PackagedLambda
+
+
+@dataclass(frozen=True)
+class LambdaPackageFieldSet(PackageFieldSet):
+    """The fields that `lambda_function` and `lambda_layer` share."""
+
+    runtime: LambdaRuntimeField
+    architecture: LambdaArchitectureField
+    complete_platforms: LambdaCompletePlatformsField
+    resolve: PythonResolveField
+    runtime_provided: LambdaRuntimeProvidedField
+    compile_bytecode: LambdaCompileBytecodeField
+    max_unzipped_size: LambdaMaxUnzippedSizeField
+    output_path: OutputPathField
+
+    @property
+    def settings_request(self) -> LambdaSettingsRequest:
+        return LambdaSettingsRequest(
+            runtime=self.runtime.value,
+            architecture=self.architecture.value,
+            runtime_provided=self.runtime_provided.value,
+            compile_bytecode=self.compile_bytecode.value,
+        )
+
+    def contents_request(
+        self, settings: LambdaSettings, include_sources: bool = True
+    ) -> LambdaContentsRequest:
+        return LambdaContentsRequest(
+            self.address, settings, self.complete_platforms, self.resolve, include_sources
+        )
+
+    def zip_interpreter_request(self, settings: LambdaSettings) -> ZipInterpreterRequest:
+        compile_for = (
+            settings.platform.runtime.python_version if settings.compile_bytecode else None
+        )
+        return ZipInterpreterRequest(self.address, compile_for)
+
+    def package_request(
+        self,
+        kind: str,
+        contents: LambdaContents,
+        interpreter: ZipInterpreter,
+        prefix: str,
+        handler: Optional[str] = None,
+        layers: tuple[PackagedLayer, ...] = (),
+    ) -> PackageLambdaRequest:
+        return PackageLambdaRequest(
+            kind=kind,
+            contents=contents,
+            output_file=self.output_path.value_or_default(file_ending="zip"),
+            prefix=prefix,
+            max_unzipped_size=self.max_unzipped_size.value,
+            interpreter=interpreter,
+            handler=handler,
+            layers=layers,
+        )
+
+
+def _check_no_source_shadows_a_dependency(contents: LambdaContents) -> None:
+    owners = {path: dist for dist in contents.distributions for path in dist.files}
+    for entry in contents.source_files:
+        if entry.path in owners:
+            raise LambdaPathCollisionError(
+                softwrap(
+                    f"""
+                    The first-party file {entry.path} of {contents.address} has the same path
+                    as a file of the distribution {owners[entry.path]}, so one would shadow the
+                    other in the zip. Rename the first-party module, or drop the dependency.
+                    """
+                )
+            )
+
+
+def _layer_provisions(
+    contents: LambdaContents, layers: tuple[LambdaContents, ...]
+) -> tuple[tuple[ProvidedDistribution, ...], frozenset[str]]:
+    """The distributions and first-party paths of `contents` that `layers` provide."""
+    provided, conflicts = match_provided(
+        contents.distributions,
+        [(str(layer.address), layer.distributions) for layer in layers],
+    )
+    if conflicts:
+        raise LambdaLayerConflictError(
+            "\n".join(
+                softwrap(
+                    f"""
+                    The function {contents.address} needs {conflict.name}
+                    {conflict.needed_version}, but its layer {conflict.provider} provides
+                    {conflict.name} {conflict.provided_version}, which would shadow it at run
+                    time. Use one version in both, e.g. by putting them in the same resolve.
+                    """
+                )
+                for conflict in conflicts
+            )
+        )
+    layer_sources = {entry.path: (layer, entry) for layer in layers for entry in layer.source_files}
+    provided_paths = set()
+    for entry in contents.source_files:
+        if entry.path not in layer_sources:
+            continue
+        layer, layer_entry = layer_sources[entry.path]
+        if layer_entry.file_digest != entry.file_digest:
+            raise LambdaLayerConflictError(
+                softwrap(
+                    f"""
+                    The function {contents.address} and its layer {layer.address} both have
+                    the first-party file {entry.path}, with different content. Rename one of
+                    them, or let the function use the layer's.
+                    """
+                )
+            )
+        provided_paths.add(entry.path)
+    return provided, frozenset(provided_paths)
+
+
+@rule
+async def package_lambda(request: PackageLambdaRequest) -> PackagedLambda:
+    contents = request.contents
+    _check_no_source_shadows_a_dependency(contents)
+    provided, provided_paths = _layer_provisions(
+        contents, tuple(layer.contents for layer in request.layers)
+    )
+    provided_dists = {p.distribution for p in provided}
+    dependencies = tuple(
+        dist for dist in contents.dependencies if dist.distribution not in provided_dists
+    )
+    sources = contents.sources
+    if provided_paths:
+        source_entries = await Get(DigestEntries, Digest, sources)
+        sources = await Get(
+            Digest,
+            CreateDigest(entry for entry in source_entries if entry.path not in provided_paths),
+        )
+
+    lambda_zip = await Get(
+        LambdaZip,
+        BuildLambdaZipRequest(
+            address=contents.address,
+            platform=contents.platform,
+            dependencies=dependencies,
+            sources=sources,
+            prefix=request.prefix,
+            output_file=request.output_file,
+            interpreter=request.interpreter,
+        ),
+    )
+    report = PackageReport(
+        target=str(contents.address),
+        kind=request.kind,
+        runtime=contents.platform.runtime.value,
+        architecture=contents.platform.architecture.value,
+        handler=request.handler,
+        zipped_size=lambda_zip.zipped_size,
+        unzipped_size=lambda_zip.unzipped_size,
+        file_count=lambda_zip.file_count,
+        code_sha256=lambda_zip.sha256_base64,
+        distributions=tuple(dist.distribution for dist in dependencies),
+        provided_by_layers=provided,
+        runtime_provided=contents.runtime_provided,
+        layers=tuple(
+            LayerSize(str(layer.contents.address), layer.packaged.report.unzipped_size)
+            for layer in request.layers
+        ),
+    )
+    budget_error = report.budget_error(request.max_unzipped_size)
+    if budget_error:
+        raise LambdaSizeBudgetError(budget_error)
+    upload_warning = report.upload_warning()
+    if upload_warning:
+        logger.warning(upload_warning)
+
+    report_file = f"{request.output_file}.metadata.json"
+    report_digest = await Get(
+        Digest, CreateDigest([FileContent(report_file, report.to_json().encode())])
+    )
+    digest = await Get(Digest, MergeDigests([lambda_zip.digest, report_digest]))
+    handler_lines = (f"    Handler: {request.handler}",) if request.handler else ()
+    built = BuiltPackage(
+        digest=digest,
+        artifacts=(
+            BuiltPackageArtifact(
+                request.output_file,
+                extra_log_lines=(
+                    *handler_lines,
+                    contents.platform_log_line,
+                    *report.log_lines(),
+                ),
+            ),
+            BuiltPackageArtifact(report_file),
+        ),
+    )
+    return PackagedLambda(built, report)
+
+
+def rules():
+    return (*collect_rules(), *zips.rules())

@@ -1,0 +1,237 @@
+"""Install the third-party distributions Lambda targets take from, once per resolve and platform.
+
+A resolve's whole lockfile is resolved and installed flat once per platform, for every Lambda
+target of that platform, and split into one digest per distribution by its `.dist-info/RECORD`.
+So an edit to first-party code never reinstalls anything, and a distribution shared by many
+targets is zipped once (see `zips`). Without `[python].enable_resolves` there is no lockfile, and
+each target's own requirements are installed instead.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from pants.backend.python.subsystems.setup import PythonSetup
+from pants.backend.python.target_types import PexLayout
+from pants.backend.python.util_rules import pex_from_targets, pex_venv
+from pants.backend.python.util_rules.pex import Pex, PexRequest
+from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsRequest
+from pants.backend.python.util_rules.pex_requirements import EntireLockfile, Lockfile, Resolve
+from pants.backend.python.util_rules.pex_venv import PexVenv, PexVenvLayout, PexVenvRequest
+from pants.engine.addresses import Address
+from pants.engine.fs import (
+    CreateDigest,
+    Digest,
+    DigestContents,
+    DigestEntries,
+    DigestSubset,
+    FileEntry,
+    PathGlobs,
+    RemovePrefix,
+    SymlinkEntry,
+)
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.util.strutil import softwrap
+
+from aws_lambda.distributions import Distribution, read_distributions
+from aws_lambda.util_rules.platform import TargetPlatform
+
+_PEX_ARGS = (
+    # Lambda runs wheels only: never build an sdist for a platform we are not on.
+    "--no-build",
+)
+_DEPENDENCIES_DIR = "lambda-dependencies"
+
+
+class LambdaDependenciesError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class InstallLambdaDistributionsRequest:
+    """The distributions the Lambda target at `address` can take its own from.
+
+    With `[python].enable_resolves`, the whole lockfile of `resolve`, shared by every target of
+    the same platform; without, the requirements of the target alone.
+    """
+
+    address: Address
+    resolve: str
+    target_platform: TargetPlatform
+
+
+@dataclass(frozen=True)
+class InstalledDistribution:
+    """A distribution installed for one platform, and its files."""
+
+    distribution: Distribution
+    digest: Digest
+
+
+@dataclass(frozen=True)
+class InstalledDistributions:
+    distributions: tuple[InstalledDistribution, ...]
+
+
+@dataclass(frozen=True)
+class _ResolveLockfileRequest:
+    resolve: str
+    target_platform: TargetPlatform
+
+
+@dataclass(frozen=True)
+class _ResolveRequirementsRequest:
+    address: Address
+    target_platform: TargetPlatform
+
+
+@dataclass(frozen=True)
+class _ResolvedDependencies:
+    pex: Pex
+    target_platform: TargetPlatform
+    description: str
+
+
+@dataclass(frozen=True)
+class _InstalledTree:
+    """A flat tree of installed distributions."""
+
+    digest: Digest
+    description: str
+
+
+@rule
+async def install_lambda_distributions(
+    request: InstallLambdaDistributionsRequest, python_setup: PythonSetup
+) -> InstalledDistributions:
+    resolved = await (
+        Get(
+            _ResolvedDependencies, _ResolveLockfileRequest(request.resolve, request.target_platform)
+        )
+        if python_setup.enable_resolves
+        else Get(
+            _ResolvedDependencies,
+            _ResolveRequirementsRequest(request.address, request.target_platform),
+        )
+    )
+    tree = await Get(_InstalledTree, _ResolvedDependencies, resolved)
+    return await Get(InstalledDistributions, _InstalledTree, tree)
+
+
+@rule
+async def resolve_lockfile(request: _ResolveLockfileRequest) -> _ResolvedDependencies:
+    platform = request.target_platform
+    lockfile = await Get(Lockfile, Resolve(request.resolve, use_entire_lockfile=True))
+    pex = await Get(
+        Pex,
+        PexRequest(
+            output_filename="lambda-dependencies.pex",
+            internal_only=False,
+            requirements=EntireLockfile(lockfile),
+            complete_platforms=platform.complete_platforms,
+            layout=PexLayout.PACKED,
+            additional_args=_PEX_ARGS,
+            description=f"Resolving {lockfile.url} for {platform.description}",
+        ),
+    )
+    description = f"the resolve `{request.resolve}` for {platform.description}"
+    return _ResolvedDependencies(pex, platform, description)
+
+
+@rule
+async def resolve_requirements(request: _ResolveRequirementsRequest) -> _ResolvedDependencies:
+    platform = request.target_platform
+    pex = await Get(
+        Pex,
+        PexFromTargetsRequest(
+            addresses=[request.address],
+            internal_only=False,
+            include_source_files=False,
+            output_filename="lambda-requirements.pex",
+            layout=PexLayout.PACKED,
+            complete_platforms=platform.complete_platforms,
+            additional_args=_PEX_ARGS,
+            description=f"Resolving requirements of {request.address} for {platform.description}",
+        ),
+    )
+    description = f"the requirements of {request.address} for {platform.description}"
+    return _ResolvedDependencies(pex, platform, description)
+
+
+@rule
+async def install_flat(resolved: _ResolvedDependencies) -> _InstalledTree:
+    venv = await Get(
+        PexVenv,
+        PexVenvRequest(
+            pex=resolved.pex,
+            layout=PexVenvLayout.FLAT,
+            output_path=Path(_DEPENDENCIES_DIR),
+            complete_platforms=resolved.target_platform.complete_platforms,
+            description=f"Installing {resolved.description}",
+        ),
+    )
+    tree = await Get(Digest, RemovePrefix(venv.digest, _DEPENDENCIES_DIR))
+    return _InstalledTree(tree, resolved.description)
+
+
+@rule
+async def split_by_distribution(tree: _InstalledTree) -> InstalledDistributions:
+    entries, metadata = await MultiGet(
+        Get(DigestEntries, Digest, tree.digest),
+        Get(
+            DigestContents,
+            DigestSubset(tree.digest, PathGlobs(["*.dist-info/METADATA", "*.dist-info/RECORD"])),
+        ),
+    )
+    distributions = read_distributions(
+        {content.path: content.content for content in metadata},
+        {
+            entry.path: entry.file_digest.serialized_bytes_length
+            for entry in entries
+            if isinstance(entry, FileEntry)
+        },
+    )
+    files_by_owner = _files_by_distribution(entries, distributions, tree.description)
+    digests = await MultiGet(
+        Get(Digest, CreateDigest(files_by_owner[dist])) for dist in distributions
+    )
+    return InstalledDistributions(
+        tuple(InstalledDistribution(dist, digest) for dist, digest in zip(distributions, digests))
+    )
+
+
+def _files_by_distribution(
+    entries: Iterable[object], distributions: Iterable[Distribution], description: str
+) -> dict[Distribution, list[Union[FileEntry, SymlinkEntry]]]:
+    owners = defaultdict(list)
+    for dist in distributions:
+        for path in dist.files:
+            owners[path].append(dist)
+    files_by_owner: dict[Distribution, list[Union[FileEntry, SymlinkEntry]]] = defaultdict(list)
+    unowned = []
+    for entry in entries:
+        if not isinstance(entry, (FileEntry, SymlinkEntry)):
+            continue
+        if entry.path not in owners:
+            unowned.append(entry.path)
+        for dist in owners[entry.path]:
+            files_by_owner[dist].append(entry)
+    if unowned:
+        raise LambdaDependenciesError(
+            softwrap(
+                f"""
+                Installing {description} wrote files that no distribution's RECORD lists, so
+                no Lambda zip could say where they belong: {', '.join(sorted(unowned)[:10])}.
+                Please report this, with the requirements.
+                """
+            )
+        )
+    return files_by_owner
+
+
+def rules():
+    return (*collect_rules(), *pex_from_targets.rules(), *pex_venv.rules())

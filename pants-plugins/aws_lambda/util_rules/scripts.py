@@ -1,0 +1,41 @@
+"""The `aws_lambda.scripts` package as a digest, for the processes that run its programs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pants.engine.fs import CreateDigest, Digest, FileContent
+from pants.engine.rules import Get, collect_rules, rule
+from pants.util.resources import read_resource
+
+from aws_lambda import scripts
+
+_MODULES = (
+    "__init__.py",
+    "elf.py",
+    "local_invoke.py",
+    "shared.py",
+    "zip_verify.py",
+    "zip_writer.py",
+)
+
+
+@dataclass(frozen=True)
+class LambdaScripts:
+    """The stdlib-only scripts at `aws_lambda/scripts/`, each runnable with `python -m`."""
+
+    digest: Digest
+
+
+@rule
+async def lambda_scripts() -> LambdaScripts:
+    files = [FileContent("aws_lambda/__init__.py", b"")]
+    for module in _MODULES:
+        content = read_resource(scripts.__name__, module)
+        assert content is not None, f"aws_lambda/scripts/{module} is missing"
+        files.append(FileContent(f"aws_lambda/scripts/{module}", content))
+    return LambdaScripts(await Get(Digest, CreateDigest(files)))
+
+
+def rules():
+    return collect_rules()

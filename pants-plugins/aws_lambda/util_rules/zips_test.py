@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import zipfile
+
+import pytest
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
+from pants.backend.python.util_rules.pex_environment import PythonExecutable
+from pants.engine.addresses import Address
+from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent
+from pants.engine.process import ProcessExecutionFailure
+from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
+
+from aws_lambda.distributions import Distribution
+from aws_lambda.runtimes import LambdaPlatform, architecture_for, runtime_for
+from aws_lambda.testutil import set_pex_options
+from aws_lambda.util_rules import zips
+from aws_lambda.util_rules.install import InstalledDistribution
+from aws_lambda.util_rules.zips import BuildLambdaZipRequest, LambdaZip, ZipInterpreter
+
+ADDRESS = Address("src", target_name="fn")
+PLATFORM = LambdaPlatform(runtime_for("python3.11"), architecture_for("x86_64"))
+
+
+@pytest.fixture
+def rule_runner() -> RuleRunner:
+    rule_runner = RuleRunner(
+        rules=[
+            *zips.rules(),
+            QueryRule(LambdaZip, [BuildLambdaZipRequest]),
+            QueryRule(PythonExecutable, [InterpreterConstraints]),
+            QueryRule(Digest, [CreateDigest]),
+            QueryRule(DigestContents, [Digest]),
+        ]
+    )
+    set_pex_options(rule_runner)
+    return rule_runner
+
+
+def digest(rule_runner: RuleRunner, *files: FileContent) -> Digest:
+    return rule_runner.request(Digest, [CreateDigest(files)])
+
+
+def sources_only(rule_runner: RuleRunner) -> ZipInterpreter:
+    python = rule_runner.request(PythonExecutable, [InterpreterConstraints(["CPython>=3.9,<4"])])
+    return ZipInterpreter(python, compile_for=None)
+
+
+def installed(rule_runner: RuleRunner, name: str, *files: FileContent) -> InstalledDistribution:
+    dist = Distribution(
+        name, "1.0", tuple(f.path for f in files), sum(len(f.content) for f in files)
+    )
+    return InstalledDistribution(dist, digest(rule_runner, *files))
+
+
+def test_zips_each_distribution_then_sources_in_processes(rule_runner: RuleRunner) -> None:
+    dependencies = (
+        installed(
+            rule_runner,
+            "pkg",
+            FileContent("pkg/__init__.py", b""),
+            FileContent("pkg/data.txt", b"x" * 2000),
+        ),
+        installed(rule_runner, "tool", FileContent("bin/tool", b"#!/bin/sh\n", is_executable=True)),
+    )
+    sources = digest(rule_runner, FileContent("app/handler.py", b"def handler(e, c): ...\n"))
+    lambda_zip = rule_runner.request(
+        LambdaZip,
+        [
+            BuildLambdaZipRequest(
+                ADDRESS,
+                PLATFORM,
+                dependencies,
+                sources,
+                "python/",
+                "out/fn.zip",
+                sources_only(rule_runner),
+            )
+        ],
+    )
+    (content,) = rule_runner.request(DigestContents, [lambda_zip.digest])
+    assert content.path == "out/fn.zip"
+    archive = zipfile.ZipFile(io.BytesIO(content.content))
+    assert archive.namelist() == [
+        "python/",
+        "python/pkg/",
+        "python/pkg/__init__.py",
+        "python/pkg/data.txt",
+        "python/bin/",
+        "python/bin/tool",
+        "python/app/",
+        "python/app/handler.py",
+    ]
+    assert (archive.getinfo("python/bin/tool").external_attr >> 16) & 0o777 == 0o755
+    assert (lambda_zip.file_count, lambda_zip.unzipped_size) == (4, 2033)
+    assert lambda_zip.zipped_size == len(content.content)
+    assert (
+        lambda_zip.sha256_base64
+        == base64.b64encode(hashlib.sha256(content.content).digest()).decode()
+    )
+
+
+def test_source_shadowing_a_dependency_fails(rule_runner: RuleRunner) -> None:
+    file = FileContent("shared/util.py", b"x = 1\n")
+    with engine_error(ProcessExecutionFailure, contains="'shared/util.py' is both in"):
+        rule_runner.request(
+            LambdaZip,
+            [
+                BuildLambdaZipRequest(
+                    ADDRESS,
+                    PLATFORM,
+                    (installed(rule_runner, "shared", file),),
+                    digest(rule_runner, file),
+                    "",
+                    "fn.zip",
+                    sources_only(rule_runner),
+                )
+            ],
+        )
