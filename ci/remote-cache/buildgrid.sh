@@ -17,7 +17,7 @@
 #   BUILDGRID_INDEX_URL index for the install (default PyPI)
 #
 # The action cache is in memory (LRU), so it is emptied by a restart while the CAS on disk is
-# kept; see README, "Monorepo CI", for a Redis-backed action cache that survives restarts.
+# kept; see docs/monorepo-ci.md for a Redis-backed action cache that survives restarts.
 
 set -euo pipefail
 

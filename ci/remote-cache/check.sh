@@ -8,7 +8,7 @@
 #              builds again. It must complete none of our processes (Resolving/Installing/Zipping/Verifying)
 #              locally: every cacheable process must come from the remote cache, and its zips must
 #              be byte-identical to A's. The only process allowed to complete locally is
-#              interpreter discovery, which Pants never caches (see README, "Monorepo CI").
+#              interpreter discovery, which Pants never caches (see docs/monorepo-ci.md).
 #   no cache:  the server is stopped and A builds once more with an empty local store: the build
 #              must still succeed and give the same zips, with exactly one warning about the
 #              failed cache lookups (and one about the failed uploads: see below).

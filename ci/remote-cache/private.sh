@@ -2,7 +2,7 @@
 #
 # use_private_buildgrid WORK PYTHON: a free port on 127.0.0.1 (found with PYTHON), state under
 # WORK/buildgrid, and the REMOTE_CACHE_* variables that pants.ci.toml reads. Every machine of
-# the caller shares one PANTS_BOOTSTRAP_CACHE, as CI machines must (README, "Monorepo CI").
+# the caller shares one PANTS_BOOTSTRAP_CACHE, as CI machines must (docs/monorepo-ci.md).
 use_private_buildgrid() {
   BUILDGRID_PORT="$("$2" -I -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   export BUILDGRID_PORT

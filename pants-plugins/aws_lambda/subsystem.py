@@ -103,6 +103,29 @@ class LambdaSettings:
     compile_bytecode: bool
 
 
+class LambdaPlatformOptions:
+    """`--runtime` and `--architecture`, for a goal about one Lambda platform."""
+
+    runtime = EnumOption(
+        default=None,
+        enum_type=LambdaRuntime,
+        help="The runtime, e.g. `python3.12`. Defaults to `[lambda].runtime`.",
+    )
+    architecture = EnumOption(
+        default=None,
+        enum_type=LambdaArchitecture,
+        help="The architecture, e.g. `arm64`. Defaults to `[lambda].architecture`.",
+    )
+
+    @property
+    def settings_request(self) -> LambdaSettingsRequest:
+        runtime, architecture = self.runtime, self.architecture
+        return LambdaSettingsRequest(
+            runtime=runtime.value if runtime else None,
+            architecture=architecture.value if architecture else None,
+        )
+
+
 @rule
 def lambda_settings(request: LambdaSettingsRequest, subsystem: LambdaSubsystem) -> LambdaSettings:
     runtime = runtime_for(request.runtime) if request.runtime else subsystem.runtime

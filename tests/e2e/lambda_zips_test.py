@@ -102,7 +102,9 @@ def test_plot_slim_runs_with_the_scientific_layer(tmp_path: Path) -> None:
     report = json.loads(Path("src.python.plot/plot_slim.zip.metadata.json").read_text())
     provided = {dist["name"]: dist["layer"] for dist in report["provided_by_layers"]}
     assert provided["matplotlib"] == provided["numpy"] == "src/python/scientific:scientific"
-    layer_report = json.loads(Path("src.python.scientific/scientific.zip.metadata.json").read_text())
+    layer_report = json.loads(
+        Path("src.python.scientific/scientific.zip.metadata.json").read_text()
+    )
     assert report["unzipped_size_with_layers"] == (
         report["unzipped_size"] + layer_report["unzipped_size"]
     )

@@ -7,16 +7,15 @@ from pants.engine.console import Console
 from pants.engine.fs import Digest, DigestContents
 from pants.engine.goal import Goal, GoalSubsystem
 from pants.engine.rules import Get, collect_rules, goal_rule
-from pants.option.option_types import EnumOption
 from pants.util.strutil import softwrap
 
 from aws_lambda import subsystem
-from aws_lambda.runtimes import LambdaArchitecture, LambdaPlatform, LambdaRuntime
-from aws_lambda.subsystem import LambdaSettings, LambdaSettingsRequest
+from aws_lambda.runtimes import LambdaPlatform
+from aws_lambda.subsystem import LambdaPlatformOptions, LambdaSettings, LambdaSettingsRequest
 from aws_lambda.util_rules import platform
 
 
-class LambdaPlatformSubsystem(GoalSubsystem):
+class LambdaPlatformSubsystem(LambdaPlatformOptions, GoalSubsystem):
     name = "lambda-platform"
     help = softwrap(
         """
@@ -25,17 +24,6 @@ class LambdaPlatformSubsystem(GoalSubsystem):
         `pex3 interpreter inspect --markers --tags` run inside the runtime's image, or save it
         and point a `lambda_function`'s `complete_platforms` at it.
         """
-    )
-
-    runtime = EnumOption(
-        default=None,
-        enum_type=LambdaRuntime,
-        help="The runtime, e.g. `python3.12`. Defaults to `[lambda].runtime`.",
-    )
-    architecture = EnumOption(
-        default=None,
-        enum_type=LambdaArchitecture,
-        help="The architecture. Defaults to `[lambda].architecture`.",
     )
 
 
@@ -48,14 +36,7 @@ class LambdaPlatformGoal(Goal):
 async def print_lambda_platform(
     goal_subsystem: LambdaPlatformSubsystem, console: Console
 ) -> LambdaPlatformGoal:
-    runtime, architecture = goal_subsystem.runtime, goal_subsystem.architecture
-    settings = await Get(
-        LambdaSettings,
-        LambdaSettingsRequest(
-            runtime=runtime.value if runtime else None,
-            architecture=architecture.value if architecture else None,
-        ),
-    )
+    settings = await Get(LambdaSettings, LambdaSettingsRequest, goal_subsystem.settings_request)
     complete_platforms = await Get(CompletePlatforms, LambdaPlatform, settings.platform)
     contents = await Get(DigestContents, Digest, complete_platforms.digest)
     console.write_stdout(contents[0].content.decode())

@@ -16,17 +16,16 @@ from pants.base.build_root import BuildRoot
 from pants.engine.console import Console
 from pants.engine.goal import Goal, GoalSubsystem
 from pants.engine.rules import Get, collect_rules, goal_rule
-from pants.option.option_types import ArgsListOption, BoolOption, EnumOption
+from pants.option.option_types import ArgsListOption, BoolOption
 from pants.util.strutil import softwrap
 
 from aws_lambda import subsystem
-from aws_lambda.runtimes import LambdaArchitecture, LambdaRuntime
 from aws_lambda.scripts.shared import UnreadableTreeError
 from aws_lambda.scripts.zip_verify import RuntimePlatform, verify
-from aws_lambda.subsystem import LambdaSettings, LambdaSettingsRequest
+from aws_lambda.subsystem import LambdaPlatformOptions, LambdaSettings, LambdaSettingsRequest
 
 
-class LambdaVerifyZipSubsystem(GoalSubsystem):
+class LambdaVerifyZipSubsystem(LambdaPlatformOptions, GoalSubsystem):
     name = "lambda-verify-zip"
     help = softwrap(
         """
@@ -37,18 +36,8 @@ class LambdaVerifyZipSubsystem(GoalSubsystem):
         """
     )
 
-    runtime = EnumOption(
-        default=None,
-        enum_type=LambdaRuntime,
-        help="The runtime the zips run on. Defaults to `[lambda].runtime`.",
-    )
-    architecture = EnumOption(
-        default=None,
-        enum_type=LambdaArchitecture,
-        help="The architecture the zips run on. Defaults to `[lambda].architecture`.",
-    )
     layer = BoolOption(default=False, help="The zips are layers: their code is under `python/`.")
-    zips = ArgsListOption(
+    args = ArgsListOption(
         example="build/fn.zip build/layer.zip",
         tool_name="the check",
         passthrough=True,
@@ -65,21 +54,14 @@ class LambdaVerifyZipGoal(Goal):
 async def verify_lambda_zips(
     goal_subsystem: LambdaVerifyZipSubsystem, console: Console
 ) -> LambdaVerifyZipGoal:
-    runtime, architecture = goal_subsystem.runtime, goal_subsystem.architecture
-    settings = await Get(
-        LambdaSettings,
-        LambdaSettingsRequest(
-            runtime=runtime.value if runtime else None,
-            architecture=architecture.value if architecture else None,
-        ),
-    )
-    if not goal_subsystem.zips:
+    settings = await Get(LambdaSettings, LambdaSettingsRequest, goal_subsystem.settings_request)
+    if not goal_subsystem.args:
         console.print_stderr("Name the zips to check after `--`, e.g. `-- build/fn.zip`.")
         return LambdaVerifyZipGoal(exit_code=2)
     platform = RuntimePlatform.of(settings.platform)
     prefix = "python/" if goal_subsystem.layer else ""
     problems = []
-    for path in goal_subsystem.zips:
+    for path in goal_subsystem.args:
         try:
             problems.extend(verify(os.path.join(BuildRoot().path, path), platform, prefix))
         except (OSError, zipfile.BadZipFile, UnreadableTreeError) as e:
@@ -93,7 +75,7 @@ async def verify_lambda_zips(
         )
         return LambdaVerifyZipGoal(exit_code=1)
     console.print_stderr(
-        f"{len(goal_subsystem.zips)} zip(s) can load on {settings.platform} "
+        f"{len(goal_subsystem.args)} zip(s) can load on {settings.platform} "
         f"({platform.description})."
     )
     return LambdaVerifyZipGoal(exit_code=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pants.backend.python.util_rules.pex_environment import PythonExecutable
 from pants.engine.fs import CreateDigest, Digest, FileContent
 from pants.engine.rules import Get, collect_rules, rule
 from pants.util.resources import read_resource
@@ -25,6 +26,12 @@ class LambdaScripts:
     """The stdlib-only scripts at `aws_lambda/scripts/`, each runnable with `python -m`."""
 
     digest: Digest
+
+    @staticmethod
+    def argv(python: PythonExecutable, module: str, *args: str) -> tuple[str, ...]:
+        """Run `aws_lambda.scripts.<module>` from the sandbox root, with nothing but the stdlib."""
+        # `-I` would leave the sandbox off `sys.path`, and `-m` needs it.
+        return (python.path, "-E", "-s", "-B", "-m", f"aws_lambda.scripts.{module}", *args)
 
 
 @rule

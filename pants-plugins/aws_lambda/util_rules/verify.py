@@ -51,14 +51,9 @@ async def verify_lambda_zip(
     result = await Get(
         FallibleProcessResult,
         Process(
-            # `-I` would leave the sandbox off `sys.path`, and `-m` needs it.
-            argv=(
-                python.path,
-                "-E",
-                "-s",
-                "-B",
-                "-m",
-                "aws_lambda.scripts.zip_verify",
+            argv=LambdaScripts.argv(
+                python,
+                "zip_verify",
                 "--json",
                 *RuntimePlatform.of(request.platform).cli_args(),
                 "--prefix",

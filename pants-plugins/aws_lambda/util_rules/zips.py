@@ -133,14 +133,9 @@ async def zip_tree(request: _ZipTreeRequest, lambda_scripts: LambdaScripts) -> L
     result = await Get(
         ProcessResult,
         Process(
-            # `-I` would leave the sandbox off `sys.path`, and `-m` needs it.
-            argv=(
-                python.path,
-                "-E",
-                "-s",
-                "-B",
-                "-m",
-                "aws_lambda.scripts.zip_writer",
+            argv=LambdaScripts.argv(
+                python,
+                "zip_writer",
                 "--root",
                 _TREE,
                 "--prefix",
