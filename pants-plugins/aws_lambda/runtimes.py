@@ -11,6 +11,9 @@ from enum import Enum
 
 from packaging import tags
 
+# What every Lambda Python runtime imports a handler with: AWS's runtime interface client.
+RUNTIME_MODULES = ("awslambdaric",)
+
 _AMAZON_LINUX_2_GLIBC = (2, 26)
 _AMAZON_LINUX_2023_GLIBC = (2, 34)
 

@@ -208,6 +208,24 @@ class LambdaLayersField(SpecialCasedDependencies):
         return value
 
 
+class LambdaCheckImportsField(BoolField):
+    alias = "check_imports"
+    default = True
+    help = help_text(
+        """
+        Whether packaging checks that every absolute import in the function's first-party code
+        resolves to a module in the zip, in its layers, in the runtime's standard library, or
+        in what the runtime provides (`awslambdaric`, and `boto3` and its closure with
+        `runtime_provided="exclude"`).
+
+        Imports under a `try:` that catches `ImportError`, under an `if` on `TYPE_CHECKING`,
+        `sys.version_info`, `sys.platform` or `os.name`, and imports marked
+        `# pants: no-infer-dep` are not checked. Set it to false for a function whose imports
+        are found only at run time.
+        """
+    )
+
+
 class LambdaIncludeSourcesField(BoolField):
     alias = "include_sources"
     default = True
@@ -244,6 +262,7 @@ class LambdaFunctionTarget(Target):
         LambdaHandlerField,
         PythonFaaSDependencies,
         LambdaLayersField,
+        LambdaCheckImportsField,
     )
     help = help_text(
         f"""

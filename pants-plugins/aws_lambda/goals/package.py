@@ -10,7 +10,7 @@ from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 
 from aws_lambda.subsystem import LambdaSettings, LambdaSettingsRequest
-from aws_lambda.target_types import LambdaHandlerField, LambdaLayersField
+from aws_lambda.target_types import LambdaCheckImportsField, LambdaHandlerField, LambdaLayersField
 from aws_lambda.util_rules import handler, layers
 from aws_lambda.util_rules.assemble import (
     LambdaPackageFieldSet,
@@ -30,6 +30,7 @@ class LambdaFunctionFieldSet(LambdaPackageFieldSet):
 
     handler: LambdaHandlerField
     layers: LambdaLayersField
+    check_imports: LambdaCheckImportsField
 
 
 @rule(desc="Package AWS Lambda function", level=LogLevel.DEBUG)
@@ -56,6 +57,7 @@ async def package_lambda_function(field_set: LambdaFunctionFieldSet) -> BuiltPac
             prefix="",
             handler=resolved_handler.aws_handler,
             layers=function_layers.layers,
+            check_imports=field_set.check_imports.value,
         ),
     )
     return packaged.built

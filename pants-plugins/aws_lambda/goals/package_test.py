@@ -17,6 +17,7 @@ from aws_lambda.testutil import PackagedZip, lambda_rule_runner, package_zip, se
 from aws_lambda.util_rules.assemble import LambdaPathCollisionError
 from aws_lambda.util_rules.platform import LambdaLockfileStaleError
 from aws_lambda.util_rules.verify import LambdaZipVerificationError
+from aws_lambda.util_rules.zips import LambdaSourceError
 
 ELF_MACHINE_X86_64 = 62
 ELF_MACHINE_AARCH64 = 183
@@ -264,5 +265,47 @@ def test_first_party_file_shadowing_a_distribution_fails(rule_runner: RuleRunner
             "The first-party file structlog/__init__.py of src/app:app has the same path as a "
             "file of the distribution structlog 24.4.0, so one would shadow the other in the zip."
         ),
+    ):
+        package(rule_runner, Address("src/app", target_name="app"))
+
+
+def test_a_zip_whose_code_would_not_import_is_not_written(rule_runner: RuleRunner) -> None:
+    write_example(rule_runner, "name='app', handler='handler.py:handler', runtime='python3.11'")
+    rule_runner.write_files(
+        {
+            # `nsorg` has no BUILD file, so no target owns it and inference cannot find it.
+            "src/nsorg/__init__.py": "",
+            "src/app/handler.py": (
+                "import msgspec\nimport nsorg\n\n\ndef handler(event, context):\n" "    return {}\n"
+            ),
+        }
+    )
+    with engine_error(
+        LambdaSourceError,
+        contains=(
+            "The first-party code of src/app:app would fail when Lambda loads it, so its zip was "
+            "not written:\n\n  * app/handler.py:2 imports `nsorg`, but `nsorg` is not in the zip"
+        ),
+    ):
+        package(rule_runner, Address("src/app", target_name="app"))
+
+    write_example(
+        rule_runner,
+        "name='app', handler='handler.py:handler', runtime='python3.11', check_imports=False",
+    )
+    rule_runner.write_files(
+        {"src/app/handler.py": "import nsorg\n\n\ndef handler(event, context):\n    return {}\n"}
+    )
+    assert "nsorg" not in str(
+        package(rule_runner, Address("src/app", target_name="app")).archive.namelist()
+    )
+
+
+def test_a_handler_the_runtime_cannot_compile_is_an_error(rule_runner: RuleRunner) -> None:
+    write_example(rule_runner, "name='app', handler='handler.py:handler', runtime='python3.11'")
+    rule_runner.write_files({"src/app/handler.py": "def handler(event, context):\n    return {\n"})
+    with engine_error(
+        LambdaSourceError,
+        contains="app/handler.py:2 cannot be compiled by Python 3.11: '{' was never closed.",
     ):
         package(rule_runner, Address("src/app", target_name="app"))

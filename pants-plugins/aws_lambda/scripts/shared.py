@@ -98,6 +98,24 @@ def walk_tree(root: Path, folder: str = "") -> Iterator[TreeEntry]:
             )
 
 
+_EXTENSION_MODULE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\.[A-Za-z0-9_-]+)?\.(so|pyd)")
+
+
+def top_level_module(path: str) -> Optional[str]:
+    """The top-level module that a path under an import root provides, if any.
+
+    `a` for `a/` (a package, or a namespace package's portion), `a/...`, `a.py` and extensions
+    such as `a.cpython-311-x86_64-linux-gnu.so`; None for `a-1.0.dist-info/` or `README.txt`.
+    """
+    first, is_folder, _ = path.partition("/")
+    if is_folder:
+        return first if first.isidentifier() else None
+    if first.endswith(".py"):
+        return first[: -len(".py")] if first[: -len(".py")].isidentifier() else None
+    match = _EXTENSION_MODULE.fullmatch(first)
+    return match.group(1) if match else None
+
+
 def major_minor(text: str) -> tuple[int, int]:
     """An argparse type for a `MAJOR.MINOR` version such as `3.11`."""
     match = re.fullmatch(r"(\d+)\.(\d+)", text)

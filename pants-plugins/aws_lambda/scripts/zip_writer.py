@@ -4,13 +4,17 @@ Stdlib only: it runs inside a Pants sandbox under any CPython >= 3.9 (for byteco
 compiles for):
 
     python -m aws_lambda.scripts.zip_writer --output out.zip --root DIR [--prefix python/] \
-        [--base numpy.zip --base six.zip ...] [--compile-for 3.11]
+        [--base numpy.zip --base six.zip ...] [--compile-for 3.11] \
+        [--first-party 3.11 [--check-imports] [--provided-module boto3 ...]]
 
 With `--base`, the entries of existing zips are copied as they are, still compressed, and the
 tree is added after them: each dependency is deflated once and reused by every zip. With
 `--compile-for`, every `.py` file of the tree also gets its `__pycache__` bytecode, compiled by
 this interpreter (which must be that CPython version) as PEP 552 unchecked-hash `.pyc` files:
-valid whatever mtimes extraction gives the files, and reproducible.
+valid whatever mtimes extraction gives the files, and reproducible. With `--first-party`, the
+tree is first-party code that must compile for that Python version and, with `--check-imports`,
+import only modules of the zip, of `--provided-module`s or of the standard library (see
+`source_check`); otherwise the problems are printed as JSON and the exit code is 3.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from aws_lambda.scripts.shared import (
     normalize_prefix,
     walk_tree,
 )
+from aws_lambda.scripts.source_check import SourceProblem, import_problems, syntax_problems
 
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 COMPRESS_LEVEL = 6
@@ -52,10 +57,28 @@ _ANY_EXECUTE_BITS = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
 _LOCAL_HEADER = struct.Struct("<4s22xHH")
 _LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
 _DATA_DESCRIPTOR_FLAG = 0x08
+FIRST_PARTY_PROBLEMS_EXIT_CODE = 3
 
 
 class ZipWriterError(ValueError):
     """Raised when the input tree or the arguments cannot be zipped."""
+
+
+class FirstPartyProblems(Exception):
+    """Raised, before anything is written, when first-party code would fail to load."""
+
+    def __init__(self, problems: Sequence[SourceProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in first-party code")
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class FirstPartyCheck:
+    """How to check a tree of first-party code before it is zipped."""
+
+    python_version: tuple[int, int]
+    check_imports: bool = False
+    provided_modules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,7 @@ def write_reproducible_zip(
     prefix: str = "",
     bases: Iterable[Path | str] = (),
     compile_for: tuple[int, int] | None = None,
+    first_party: FirstPartyCheck | None = None,
 ) -> ZipSummary:
     """Zip the tree under `root` into `output`, optionally under the archive folder `prefix`.
 
@@ -88,9 +112,9 @@ def write_reproducible_zip(
     appended. A folder may be in several; a file may be in several bases only with the same
     content (e.g. a shared namespace `__init__.py`), and never in a base and the tree. With
     `compile_for`, the tree's `.py` files are compiled to bytecode first (see
-    `compile_bytecode`). Symlinks to files are stored as regular files holding the
-    target's content; symlinks to directories are rejected. `output` is replaced atomically and
-    never left partially written.
+    `compile_bytecode`). With `first_party`, the tree is checked first (`FirstPartyProblems`).
+    Symlinks to files are stored as regular files holding the target's content; symlinks to
+    directories are rejected. `output` is replaced atomically and never left partially written.
     """
     root, output = Path(root), Path(output)
     if not root.is_dir():
@@ -105,6 +129,9 @@ def write_reproducible_zip(
             "Write the zip outside the directory being zipped."
         )
     prefix = normalize_prefix(prefix)
+    base_paths = [Path(base) for base in bases]
+    if first_party is not None:
+        _check_first_party(root, prefix, base_paths, first_party)
     if compile_for is not None:
         compile_bytecode(root, compile_for, prefix)
     entries = sorted(
@@ -115,8 +142,8 @@ def write_reproducible_zip(
     try:
         with os.fdopen(fd, "wb") as temp_file, zipfile.ZipFile(temp_file, "w") as archive:
             origins: dict[str, str] = {}
-            for base in bases:
-                _copy_base(archive, Path(base), origins)
+            for base in base_paths:
+                _copy_base(archive, base, origins)
             _add_entries(archive, entries, origins)
         os.chmod(temp_name, REGULAR_FILE_MODE)
         os.replace(temp_name, output)
@@ -124,6 +151,21 @@ def write_reproducible_zip(
         Path(temp_name).unlink(missing_ok=True)
         raise
     return summarize(output)
+
+
+def _check_first_party(
+    root: Path, prefix: str, bases: Sequence[Path], check: FirstPartyCheck
+) -> None:
+    problems = syntax_problems(root, check.python_version)
+    if check.check_imports:
+        zipped: list[str] = []
+        for base in bases:
+            with zipfile.ZipFile(base) as base_archive:
+                names = base_archive.namelist()
+            zipped.extend(name[len(prefix) :] for name in names if name.startswith(prefix))
+        problems.extend(import_problems(root, zipped, check.provided_modules))
+    if problems:
+        raise FirstPartyProblems(sorted(problems, key=lambda problem: (problem.path, problem.line)))
 
 
 def compile_bytecode(root: Path, python_version: tuple[int, int], archive_prefix: str = "") -> int:
@@ -278,14 +320,39 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         type=major_minor,
         help="Add unchecked-hash bytecode for this CPython version, e.g. 3.11 (run with it).",
     )
+    parser.add_argument(
+        "--first-party",
+        type=major_minor,
+        metavar="PYTHON_VERSION",
+        help="The tree is first-party code for this Python version: check that it compiles.",
+    )
+    parser.add_argument(
+        "--check-imports",
+        action="store_true",
+        help="With --first-party: check that its absolute imports resolve.",
+    )
+    parser.add_argument(
+        "--provided-module",
+        action="append",
+        default=[],
+        help="A top-level module that the runtime or a layer provides (repeatable).",
+    )
     args = parser.parse_args(argv)
+    first_party = (
+        FirstPartyCheck(args.first_party, args.check_imports, tuple(args.provided_module))
+        if args.first_party
+        else None
+    )
     try:
         summary = write_reproducible_zip(
-            args.root, args.output, args.prefix, args.base, args.compile_for
+            args.root, args.output, args.prefix, args.base, args.compile_for, first_party
         )
     except (ZipWriterError, InvalidPrefixError, UnreadableTreeError) as error:
         print(f"zip_writer: error: {error}", file=sys.stderr)
         return 1
+    except FirstPartyProblems as problems:
+        print(json.dumps([problem.to_json_dict() for problem in problems.problems]))
+        return FIRST_PARTY_PROBLEMS_EXIT_CODE
     print(json.dumps(asdict(summary), sort_keys=True))
     return 0
 

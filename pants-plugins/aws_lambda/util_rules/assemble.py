@@ -20,8 +20,11 @@ from pants.engine.fs import CreateDigest, Digest, DigestEntries, FileContent, Me
 from pants.engine.rules import Get, collect_rules, rule
 from pants.util.strutil import softwrap
 
-from aws_lambda.distributions import ProvidedDistribution, match_provided
+from aws_lambda.distributions import Distribution, ProvidedDistribution, match_provided
 from aws_lambda.report import LayerSize, PackageReport
+from aws_lambda.runtimes import RUNTIME_MODULES
+from aws_lambda.scripts.shared import top_level_module
+from aws_lambda.scripts.zip_writer import FirstPartyCheck
 from aws_lambda.subsystem import LambdaSettings, LambdaSettingsRequest
 from aws_lambda.target_types import (
     LambdaArchitectureField,
@@ -65,6 +68,7 @@ class PackageLambdaRequest:
     interpreter: ZipInterpreter
     handler: Optional[str] = None
     layers: tuple[PackagedLayer, ...] = ()
+    check_imports: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ class LambdaPackageFieldSet(PackageFieldSet):
         prefix: str,
         handler: Optional[str] = None,
         layers: tuple[PackagedLayer, ...] = (),
+        check_imports: bool = False,
     ) -> PackageLambdaRequest:
         return PackageLambdaRequest(
             kind=kind,
@@ -134,6 +139,7 @@ class LambdaPackageFieldSet(PackageFieldSet):
             interpreter=interpreter,
             handler=handler,
             layers=layers,
+            check_imports=check_imports,
         )
 
 
@@ -194,6 +200,19 @@ def _layer_provisions(
     return provided, frozenset(provided_paths)
 
 
+def _provided_modules(
+    layers: tuple[PackagedLayer, ...], runtime_provided: tuple[Distribution, ...]
+) -> tuple[str, ...]:
+    """The top-level modules that a function's layers and its runtime provide."""
+    paths = [
+        *(path for dist in runtime_provided for path in dist.files),
+        *(path for layer in layers for dist in layer.contents.distributions for path in dist.files),
+        *(entry.path for layer in layers for entry in layer.contents.source_files),
+    ]
+    modules = {module for module in map(top_level_module, paths) if module}
+    return tuple(sorted(modules | set(RUNTIME_MODULES)))
+
+
 @rule
 async def package_lambda(request: PackageLambdaRequest) -> PackagedLambda:
     contents = request.contents
@@ -213,6 +232,11 @@ async def package_lambda(request: PackageLambdaRequest) -> PackagedLambda:
             CreateDigest(entry for entry in source_entries if entry.path not in provided_paths),
         )
 
+    first_party = FirstPartyCheck(
+        contents.platform.runtime.python_version,
+        request.check_imports,
+        _provided_modules(request.layers, contents.runtime_provided),
+    )
     lambda_zip = await Get(
         LambdaZip,
         BuildLambdaZipRequest(
@@ -220,6 +244,7 @@ async def package_lambda(request: PackageLambdaRequest) -> PackagedLambda:
             platform=contents.platform,
             dependencies=dependencies,
             sources=sources,
+            first_party=first_party,
             prefix=request.prefix,
             output_file=request.output_file,
             interpreter=request.interpreter,

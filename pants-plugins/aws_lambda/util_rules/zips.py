@@ -17,11 +17,13 @@ from pants.backend.python.util_rules.interpreter_constraints import InterpreterC
 from pants.backend.python.util_rules.pex_environment import PythonExecutable
 from pants.engine.addresses import Address
 from pants.engine.fs import AddPrefix, CreateDigest, Digest, Directory, MergeDigests
-from pants.engine.process import Process, ProcessResult
+from pants.engine.process import FallibleProcessResult, Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
-from pants.util.strutil import bullet_list
+from pants.util.docutil import bin_name
+from pants.util.strutil import bullet_list, softwrap
 
 from aws_lambda.runtimes import LambdaPlatform
+from aws_lambda.scripts.zip_writer import FIRST_PARTY_PROBLEMS_EXIT_CODE, FirstPartyCheck
 from aws_lambda.util_rules import platform, verify
 from aws_lambda.util_rules.install import InstalledDistribution
 from aws_lambda.util_rules.platform import RuntimeInterpreterRequest
@@ -36,6 +38,10 @@ _DEPENDENCIES = "__dependencies"
 _TREE = "__tree"
 # Any CPython runs the stdlib-only writer; pinning a range keeps the process cache key stable.
 _ANY_INTERPRETER = InterpreterConstraints(["CPython>=3.9,<4"])
+
+
+class LambdaSourceError(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -61,14 +67,15 @@ class ZipInterpreter:
 class BuildLambdaZipRequest:
     """Zip `dependencies` and then `sources`, both under the archive folder `prefix`.
 
-    The dependencies are verified for `platform`. With the interpreter's `compile_for`, both also
-    get bytecode.
+    The dependencies are verified for `platform`, and the sources as `first_party` says. With
+    the interpreter's `compile_for`, both also get bytecode.
     """
 
     address: Address
     platform: LambdaPlatform
     dependencies: tuple[InstalledDistribution, ...]
     sources: Digest
+    first_party: FirstPartyCheck
     prefix: str
     output_file: str
     interpreter: ZipInterpreter
@@ -92,6 +99,8 @@ class _ZipTreeRequest:
     description: str
     interpreter: ZipInterpreter
     bases: tuple[LambdaZip, ...] = ()
+    first_party: Optional[FirstPartyCheck] = None
+    address: Optional[Address] = None  # Of the target whose first-party code this is.
 
 
 @rule
@@ -123,6 +132,7 @@ async def zip_tree(request: _ZipTreeRequest, lambda_scripts: LambdaScripts) -> L
     base_args = [arg for base in request.bases for arg in ("--base", base.output_file)]
     compile_for = request.interpreter.compile_for
     compile_args = ("--compile-for", "{}.{}".format(*compile_for)) if compile_for else ()
+    first_party_args = _first_party_args(request.first_party) if request.first_party else ()
     input_digest = await Get(
         Digest,
         MergeDigests(
@@ -130,27 +140,30 @@ async def zip_tree(request: _ZipTreeRequest, lambda_scripts: LambdaScripts) -> L
         ),
     )
     python = request.interpreter.python
-    result = await Get(
-        ProcessResult,
-        Process(
-            argv=LambdaScripts.argv(
-                python,
-                "zip_writer",
-                "--root",
-                _TREE,
-                "--prefix",
-                request.prefix,
-                "--output",
-                request.output_file,
-                *base_args,
-                *compile_args,
-            ),
-            input_digest=input_digest,
-            output_files=(request.output_file,),
-            append_only_caches=python.append_only_caches,
-            description=request.description,
+    process = Process(
+        argv=LambdaScripts.argv(
+            python,
+            "zip_writer",
+            "--root",
+            _TREE,
+            "--prefix",
+            request.prefix,
+            "--output",
+            request.output_file,
+            *base_args,
+            *compile_args,
+            *first_party_args,
         ),
+        input_digest=input_digest,
+        output_files=(request.output_file,),
+        append_only_caches=python.append_only_caches,
+        description=request.description,
     )
+    checked = await Get(FallibleProcessResult, Process, process)
+    if checked.exit_code == FIRST_PARTY_PROBLEMS_EXIT_CODE and request.first_party:
+        raise LambdaSourceError(_describe_source_problems(request, json.loads(checked.stdout)))
+    # The same process: it does not run again, but a failure raises with its output.
+    result = await Get(ProcessResult, Process, process)
     summary = json.loads(result.stdout)
     return LambdaZip(
         digest=result.output_digest,
@@ -206,7 +219,43 @@ async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
             f"Zipping {request.address}",
             request.interpreter,
             bases=dependency_zips,
+            first_party=request.first_party,
+            address=request.address,
         ),
+    )
+
+
+def _first_party_args(check: FirstPartyCheck) -> tuple[str, ...]:
+    return (
+        "--first-party",
+        "{}.{}".format(*check.python_version),
+        *(("--check-imports",) if check.check_imports else ()),
+        *(arg for module in check.provided_modules for arg in ("--provided-module", module)),
+    )
+
+
+def _describe_source_problems(request: _ZipTreeRequest, problems: list[dict]) -> str:
+    lines = [f"{problem['path']}:{problem['line']} {problem['message']}" for problem in problems]
+    fixes = []
+    if any(problem["module"] for problem in problems):
+        fixes.append(
+            softwrap(
+                f"""
+                For a missing module: add a dependency on the code or requirement that provides
+                it (`{bin_name()} dependencies --transitive {request.address}` lists what is in
+                the zip); if that code is in another resolve, move it to this target's
+                `resolve` or `parametrize` the resolve of both; if the module is only found at
+                run time, mark the import with `# pants: no-infer-dep`, or set
+                `check_imports=False` on the target.
+                """
+            )
+        )
+    return "\n\n".join(
+        [
+            f"The first-party code of {request.address} would fail when Lambda loads it, so "
+            f"its zip was not written:\n\n{bullet_list(lines)}",
+            *fixes,
+        ]
     )
 
 

@@ -10,15 +10,22 @@ from pants.backend.python.util_rules.interpreter_constraints import InterpreterC
 from pants.backend.python.util_rules.pex_environment import PythonExecutable
 from pants.engine.addresses import Address
 from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent
+from pants.engine.internals.scheduler import ExecutionError
 from pants.engine.process import ProcessExecutionFailure
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 
 from aws_lambda.distributions import Distribution
 from aws_lambda.runtimes import LambdaPlatform, architecture_for, runtime_for
+from aws_lambda.scripts.zip_writer import FirstPartyCheck
 from aws_lambda.testutil import set_pex_options
 from aws_lambda.util_rules import zips
 from aws_lambda.util_rules.install import InstalledDistribution
-from aws_lambda.util_rules.zips import BuildLambdaZipRequest, LambdaZip, ZipInterpreter
+from aws_lambda.util_rules.zips import (
+    BuildLambdaZipRequest,
+    LambdaSourceError,
+    LambdaZip,
+    ZipInterpreter,
+)
 
 ADDRESS = Address("src", target_name="fn")
 PLATFORM = LambdaPlatform(runtime_for("python3.11"), architecture_for("x86_64"))
@@ -74,6 +81,7 @@ def test_zips_each_distribution_then_sources_in_processes(rule_runner: RuleRunne
                 PLATFORM,
                 dependencies,
                 sources,
+                FirstPartyCheck((3, 11)),
                 "python/",
                 "out/fn.zip",
                 sources_only(rule_runner),
@@ -113,9 +121,79 @@ def test_source_shadowing_a_dependency_fails(rule_runner: RuleRunner) -> None:
                     PLATFORM,
                     (installed(rule_runner, "shared", file),),
                     digest(rule_runner, file),
+                    FirstPartyCheck((3, 11)),
                     "",
                     "fn.zip",
                     sources_only(rule_runner),
                 )
             ],
         )
+
+
+HANDLER = b"""\
+import json
+import pkg.core
+import nsorg
+import app.missing
+from app import util
+try:
+    import ujson
+except ImportError:
+    ujson = None
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    import types_only
+import plugins  # pants: no-infer-dep
+
+
+def handler(event, context):
+    import lazily_missing
+"""
+
+
+def build_with_check(rule_runner: RuleRunner, check: FirstPartyCheck) -> LambdaZip:
+    sources = digest(
+        rule_runner,
+        FileContent("app/__init__.py", b""),
+        FileContent("app/handler.py", HANDLER),
+        FileContent("app/util.py", b"def f(:\n    pass\n"),
+    )
+    dependencies = (installed(rule_runner, "pkg", FileContent("pkg/core.py", b"")),)
+    request = BuildLambdaZipRequest(
+        ADDRESS, PLATFORM, dependencies, sources, check, "", "fn.zip", sources_only(rule_runner)
+    )
+    return rule_runner.request(LambdaZip, [request])
+
+
+def source_error(rule_runner: RuleRunner, check: FirstPartyCheck) -> str:
+    with pytest.raises(ExecutionError) as exc_info:
+        build_with_check(rule_runner, check)
+    (error,) = exc_info.value.wrapped_exceptions
+    assert isinstance(error, LambdaSourceError)
+    return str(error)
+
+
+def test_first_party_code_must_compile_and_import(rule_runner: RuleRunner) -> None:
+    message = source_error(rule_runner, FirstPartyCheck((3, 11), check_imports=True))
+    assert message.startswith(
+        "The first-party code of src:fn would fail when Lambda loads it, so its zip was not "
+        "written:\n\n"
+        "  * app/handler.py:3 imports `nsorg`, but `nsorg` is not in the zip, its layers, or "
+        "what the runtime provides.\n"
+        "  * app/handler.py:4 imports `app.missing`, but `app.missing` is not in the zip,"
+    )
+    assert "app/handler.py:17 imports `lazily_missing`" in message
+    assert "app/util.py:1 cannot be compiled by Python 3.11:" in message
+    assert "`pants dependencies --transitive src:fn`" in message
+    for allowed in ("json", "pkg.core", "ujson", "types_only", "plugins", "`app`"):
+        assert f"imports {allowed}" not in message and f"imports `{allowed}`" not in message
+
+    provided = source_error(
+        rule_runner, FirstPartyCheck((3, 11), True, ("lazily_missing", "nsorg"))
+    )
+    assert "nsorg" not in provided and "lazily_missing" not in provided
+    assert "app.missing" in provided
+
+    syntax_only = source_error(rule_runner, FirstPartyCheck((3, 11), check_imports=False))
+    assert "imports" not in syntax_only and "For a missing module" not in syntax_only
+    assert "app/util.py:1 cannot be compiled" in syntax_only
