@@ -10,7 +10,7 @@
 #
 # Checks: fresh cache + two concurrent `./pants --version` both succeed (one venv, verified PEX);
 # a warm run prints nothing but Pants' output; warm overhead of the script (printed, < 50 ms);
-# missing-interpreter message; native client vs Python launcher give identical stdout, stderr
+# missing-interpreter message; a damaged bin/pants is rebuilt; native client vs Python launcher give identical stdout, stderr
 # and exit codes (--version, bad address, unknown goal, failing fmt, run with stdin/args/env/exit
 # code); fallback to the Python launcher when no pantsd is running; no re-run of the command on a
 # closed output pipe or a second Ctrl-C.
@@ -244,6 +244,29 @@ if [[ ${rc} != 0 ]] && grep -q "pyenv install 3.9" "${WORK}/nopy.err" &&
 else
   fail "missing-interpreter: rc=${rc}"
   sed 's/^/      | /' "${WORK}/nopy.err"
+fi
+
+# --------------------------------------------------------------------------------------------
+echo "== 4b. damaged launcher"
+
+stop_pantsd
+printf 'import sys\nsys.exit(3)\n' >"${venvs[0]}/bin/pants"
+set +e
+out="$(./pants --version 2>"${WORK}/damaged.err")"
+rc=$?
+set -e
+if [[ ${rc} == 0 && "${out}" == "2.17.1" ]] && grep -q "is damaged" "${WORK}/damaged.err"; then
+  pass "a damaged bin/pants is noticed and the venv rebuilt"
+else
+  fail "damaged launcher: rc=${rc} stdout=${out}"
+  sed 's/^/      | /' "${WORK}/damaged.err" | tail -20
+fi
+out="$(./pants --version 2>"${WORK}/repaired.err")"
+if [[ "${out}" == "2.17.1" && ! -s "${WORK}/repaired.err" ]]; then
+  pass "the next run is warm and quiet again"
+else
+  fail "after the repair: stdout=${out}"
+  sed 's/^/      | /' "${WORK}/repaired.err"
 fi
 
 # --------------------------------------------------------------------------------------------

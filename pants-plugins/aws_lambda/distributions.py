@@ -11,7 +11,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from aws_lambda.scripts.shared import record_rows
+from aws_lambda.scripts.shared import record_rows, top_level_module
 
 # Every Lambda Python runtime ships the AWS SDK, and with it the SDK's own dependencies.
 RUNTIME_PROVIDED_ROOTS = ("boto3",)
@@ -203,3 +203,41 @@ def _same_version(a: str, b: str) -> bool:
         return Version(a) == Version(b)
     except InvalidVersion:
         return a == b
+
+
+@dataclass(frozen=True)
+class ShadowedModule:
+    """A top-level module name that a first-party file and a distribution both provide."""
+
+    name: str
+    first_party: str  # E.g. "numpy.py" or "numpy/"
+    distribution: Distribution
+    distribution_path: str
+
+
+def shadowed_modules(
+    first_party_paths: Iterable[str], distributions: Iterable[Distribution]
+) -> tuple[ShadowedModule, ...]:
+    """Top-level modules that first-party code and a distribution both provide, where one is a
+    module file (`numpy.py`, `x.abi3.so`), so that only one of them can be imported.
+
+    Two packages of one name are one folder in the zip: they share it, as namespace packages do.
+    """
+    first_party = _top_level_providers(first_party_paths)
+    shadowed = []
+    for dist in distributions:
+        for name, dist_path in _top_level_providers(dist.files).items():
+            path = first_party.get(name)
+            if path is not None and not (path.endswith("/") and dist_path.endswith("/")):
+                shadowed.append(ShadowedModule(name, path, dist, dist_path))
+    return tuple(shadowed)
+
+
+def _top_level_providers(paths: Iterable[str]) -> dict[str, str]:
+    """Each top-level module name, with the module file or package folder (`x/`) providing it."""
+    providers: dict[str, str] = {}
+    for path in sorted(paths):
+        name = top_level_module(path)
+        if name:
+            providers.setdefault(name, f"{name}/" if "/" in path else path)
+    return providers

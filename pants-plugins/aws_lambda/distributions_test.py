@@ -8,10 +8,12 @@ from aws_lambda.distributions import (
     Distribution,
     DistributionMetadataError,
     ProvidedDistribution,
+    ShadowedModule,
     VersionConflict,
     dependency_closure,
     match_provided,
     read_distributions,
+    shadowed_modules,
     unmet_requirements,
 )
 from aws_lambda.runtimes import marker_environment
@@ -213,3 +215,16 @@ def test_unmet_requirements_name_what_was_found() -> None:
         distributions,
         LINUX_311,
     ) == ("msgspec>=0.19 (found msgspec 0.18.6)", "requests[socks] (not found)")
+
+
+def test_shadowed_modules() -> None:
+    numpy = Distribution("numpy", "2.2.6", ("numpy/__init__.py", "numpy-2.2.6.dist-info/RECORD"), 1)
+    six = Distribution("six", "1.17.0", ("six.py",), 1)
+    ujson = Distribution("ujson", "5.0", ("ujson.cpython-311-x86_64-linux-gnu.so",), 1)
+    google = Distribution("protobuf", "5.0", ("google/protobuf/__init__.py",), 1)
+    first_party = ["numpy.py", "six/__init__.py", "ujson.py", "google/cloud.py", "app/handler.py"]
+    assert shadowed_modules(first_party, [numpy, six, ujson, google]) == (
+        ShadowedModule("numpy", "numpy.py", numpy, "numpy/"),
+        ShadowedModule("six", "six/", six, "six.py"),
+        ShadowedModule("ujson", "ujson.py", ujson, "ujson.cpython-311-x86_64-linux-gnu.so"),
+    )

@@ -9,6 +9,27 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 _NO_MATCH = re.compile(r"No matching distribution found for (?P<requirement>\S+)")
+_HASH_MISMATCH = re.compile(
+    r"(?m)^\d+\. (?P<project>\S+) (?P<version>\S+) from (?P<url>\S+)\n\s+Expected "
+    r"(?P<algorithm>\w+) hash of (?P<expected>\w+) when downloading \S+ but hashed to "
+    r"(?P<actual>\w+)\."
+)
+
+
+class InvalidLockfileError(ValueError):
+    """Raised for a lockfile that is not valid JSON; the message says where."""
+
+
+@dataclass(frozen=True)
+class HashMismatch:
+    """An artifact whose bytes do not match the hash a lockfile pins it to."""
+
+    project: str
+    version: str
+    filename: str
+    algorithm: str
+    expected: str
+    actual: str
 
 
 @dataclass(frozen=True)
@@ -93,14 +114,24 @@ def describe_lock_failure(
     )
 
 
-def locked_platform_tags(lockfile: str) -> frozenset[str] | None:
-    """The platforms a Pex lockfile (with Pants' `//` header) has a locked resolve for.
+def read_lock(lockfile: str) -> dict[str, Any]:
+    """The JSON of a Pex lockfile with Pants' `//` header.
 
-    Returns `None` for a universal lock, which names no platforms.
+    Raises `InvalidLockfileError` with the line and column of the damage in the file.
     """
-    lock = json.loads(
-        "\n".join(line for line in lockfile.splitlines() if not line.startswith("//"))
-    )
+    # The header's lines become empty lines, so that line numbers are the file's.
+    text = "\n".join("" if line.startswith("//") else line for line in lockfile.splitlines())
+    try:
+        lock = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InvalidLockfileError(f"line {e.lineno}, column {e.colno}: {e.msg}") from e
+    if not isinstance(lock, dict):
+        raise InvalidLockfileError("it holds no JSON object")
+    return lock
+
+
+def locked_platform_tags(lock: Mapping[str, Any]) -> frozenset[str] | None:
+    """The platforms a Pex lock has a locked resolve for; `None` for a universal lock."""
     if lock.get("style") != "strict":
         return None
     return frozenset("-".join(resolve["platform_tag"]) for resolve in lock["locked_resolves"])
@@ -128,3 +159,18 @@ def locked_versions(lock: Mapping[str, Any], platform_names: Mapping[str, str]) 
                 {f"{project} ({platform})": version for platform, version in by_platform.items()}
             )
     return versions
+
+
+def hash_mismatches(stderr: str) -> tuple[HashMismatch, ...]:
+    """The artifacts that Pex, resolving from a lock, found not to match their pinned hashes."""
+    return tuple(
+        HashMismatch(
+            match.group("project"),
+            match.group("version"),
+            match.group("url").rsplit("/", 1)[-1],
+            match.group("algorithm"),
+            match.group("expected"),
+            match.group("actual"),
+        )
+        for match in _HASH_MISMATCH.finditer(stderr)
+    )

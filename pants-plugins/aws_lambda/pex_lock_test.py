@@ -2,12 +2,18 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from aws_lambda.pex_lock import (
+    HashMismatch,
+    InvalidLockfileError,
     UnlockableRequirement,
     describe_lock_failure,
+    hash_mismatches,
     locked_platform_tags,
     locked_versions,
     newest_artifacts_summary,
+    read_lock,
     unlockable_requirements,
 )
 
@@ -65,13 +71,51 @@ def lockfile(style: str, platform_tags: list[list[str]]) -> str:
 
 def test_locked_platform_tags_of_a_strict_lock() -> None:
     tags = locked_platform_tags(
-        lockfile("strict", [["cp311", "cp311", "manylinux_2_26_x86_64"], ["cp312", "cp312", "x"]])
+        read_lock(
+            lockfile(
+                "strict", [["cp311", "cp311", "manylinux_2_26_x86_64"], ["cp312", "cp312", "x"]]
+            )
+        )
     )
     assert tags == {"cp311-cp311-manylinux_2_26_x86_64", "cp312-cp312-x"}
 
 
 def test_a_universal_lock_names_no_platforms() -> None:
-    assert locked_platform_tags(lockfile("universal", [])) is None
+    assert locked_platform_tags(read_lock(lockfile("universal", []))) is None
+
+
+def test_a_damaged_lock_says_where_in_the_file() -> None:
+    damaged = lockfile("strict", []).replace('"style"', ":style", 1)
+    with pytest.raises(InvalidLockfileError) as exc_info:
+        read_lock(damaged)
+    # Line 3 of the file: its header lines count.
+    assert str(exc_info.value) == (
+        "line 3, column 2: Expecting property name enclosed in double quotes"
+    )
+    with pytest.raises(InvalidLockfileError, match="holds no JSON object"):
+        read_lock("[]")
+
+
+# What Pex 2.105 prints when an artifact does not match the hash a lock pins it to.
+HASH_STDERR = """\
+There was 1 error downloading required artifacts:
+1. structlog 26.1 from https://files.pythonhosted.org/packages/a9/18/489c/structlog-26.1.0-py3-none-any.whl
+    Expected sha256 hash of e081beef when downloading structlog but hashed to e081d91e.
+"""
+
+
+def test_hash_mismatches() -> None:
+    assert hash_mismatches(HASH_STDERR) == (
+        HashMismatch(
+            "structlog",
+            "26.1",
+            "structlog-26.1.0-py3-none-any.whl",
+            "sha256",
+            "e081beef",
+            "e081d91e",
+        ),
+    )
+    assert hash_mismatches(PEX_STDERR) == ()
 
 
 def probe_lock(*filenames: str) -> dict:

@@ -1,66 +1,16 @@
-"""A fresh repository that installs the backend from its wheel, set up as docs/other-repos.md says.
+"""A fresh repository that installs the backend from its wheel, as docs/other-repos.md says.
 
-It holds only what that page names: the bootstrap files, its `pants.toml` and BUILD files
-(taken from the page itself, so the two cannot drift apart), the wheel, and one handler.
+It holds only what that page names: the bootstrap files, its `pants.toml` and BUILD files, the
+wheel, and one handler.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
-DOCS = Path("docs/other-repos.md")
-WHEEL = "pants_aws_lambda-0.1.0-py3-none-any.whl"
-HANDLER = """\
-import msgspec
-
-
-def handler(event, context):
-    return {"echo": msgspec.json.decode(msgspec.json.encode(event))}
-"""
-
-
-def code_blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", DOCS.read_text(), flags=re.S)
-
-
-def build_files(block: str) -> dict[str, str]:
-    """The files of a block whose parts each start with a `# path/to/BUILD` line."""
-    parts = re.split(r"(?m)^# (\S*BUILD)\n", block)
-    return dict(zip(parts[1::2], parts[2::2]))
-
-
-def make_repo(root: Path) -> Path:
-    root.mkdir()
-    shutil.copy("pants", root / "pants")
-    (root / "build-support" / "bootstrap").mkdir(parents=True)
-    for requirements in Path("build-support/bootstrap").glob("*.txt"):
-        shutil.copy(requirements, root / "build-support" / "bootstrap")
-    (root / "3rdparty" / "pants-plugins").mkdir(parents=True)
-    shutil.copy(WHEEL, root / "3rdparty" / "pants-plugins" / WHEEL)
-    (pants_toml,) = code_blocks("toml")
-    (root / "pants.toml").write_text(pants_toml)
-    (build,) = code_blocks("python")
-    for path, content in build_files(build).items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(content)
-    (root / "src" / "greet" / "handler.py").write_text(HANDLER)
-    return root
-
-
-def pants(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # The outer Pants' settings must not leak into the nested one.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PANTS_", "PEX_"))}
-    result = subprocess.run(
-        ["./pants", "--no-pantsd", *args], cwd=repo, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, f"{args}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result
+from plugin.fresh_repo import make_repo, pants
 
 
 def test_another_repo_installs_the_plugin_from_its_wheel(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from pants.backend.python.util_rules.lockfile_diff import PythonRequirementVersi
 from pants.backend.python.util_rules.lockfile_metadata import PythonLockfileMetadata
 from pants.backend.python.util_rules.pex import CompletePlatforms
 from pants.backend.python.util_rules.pex_cli import PexCliProcess
+from pants.backend.python.util_rules.pex_environment import PexEnvironment
 from pants.backend.python.util_rules.pex_requirements import (
     PexRequirements,
     strip_comments_from_pex_json_lockfile,
@@ -78,6 +79,7 @@ from aws_lambda.runtimes import LambdaPlatform, LambdaRuntime
 from aws_lambda.subsystem import LambdaSettings, LambdaSettingsRequest
 from aws_lambda.target_types import LambdaCompletePlatformsField, LambdaRuntimeField
 from aws_lambda.util_rules import platform
+from aws_lambda.util_rules.install import pex_root_args
 
 
 class LambdaLockfileConfigError(Exception):
@@ -126,7 +128,9 @@ _PROBE_INTERPRETER_CONSTRAINTS = InterpreterConstraints(
 
 
 @rule(desc="Look up what a distribution publishes", level=LogLevel.DEBUG)
-async def probe_newest_artifacts(request: ProbeNewestArtifactsRequest) -> NewestArtifacts:
+async def probe_newest_artifacts(
+    request: ProbeNewestArtifactsRequest, pex_env: PexEnvironment
+) -> NewestArtifacts:
     """Find the wheels (or sdist) of a requirement's newest release, to explain a failed lock."""
     pip_setup = await setup_pip_args_and_constraints_file(request.resolve_name)
     result = await Get(
@@ -141,6 +145,7 @@ async def probe_newest_artifacts(request: ProbeNewestArtifactsRequest) -> Newest
                 "--target-system=mac",
                 *pip_setup.args,
                 *_PROBE_INTERPRETER_CONSTRAINTS.generate_pex_arg_list(),
+                *pex_root_args(pex_env),
                 request.requirement,
             ),
             additional_input_digest=pip_setup.digest,
@@ -285,6 +290,7 @@ async def generate_lambda_lockfile(
     request: GenerateLambdaLockfile,
     generate_lockfiles_subsystem: GenerateLockfilesSubsystem,
     python_setup: PythonSetup,
+    pex_env: PexEnvironment,
 ) -> GenerateLockfileResult:
     pip_setup = await setup_pip_args_and_constraints_file(request.resolve_name)
     generated_platforms = await MultiGet(
@@ -321,6 +327,7 @@ async def generate_lambda_lockfile(
                 "pip-2020-resolver",
                 "--indent=2",
                 *pip_setup.args,
+                *pex_root_args(pex_env),
                 *platform_args,
                 *request.requirements,
             ),

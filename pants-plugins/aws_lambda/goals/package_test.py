@@ -14,7 +14,8 @@ from pants.testutil.rule_runner import RuleRunner, engine_error
 from aws_lambda.goals.package import LambdaFunctionFieldSet
 from aws_lambda.runtimes import LambdaArchitecture, LambdaPlatform, LambdaRuntime
 from aws_lambda.testutil import PackagedZip, lambda_rule_runner, package_zip, set_pex_options
-from aws_lambda.util_rules.assemble import LambdaPathCollisionError
+from aws_lambda.util_rules.assemble import LambdaOutputPathCollisionError, LambdaPathCollisionError
+from aws_lambda.util_rules.closure import LambdaSourceEncodingError
 from aws_lambda.util_rules.platform import LambdaLockfileStaleError
 from aws_lambda.util_rules.verify import LambdaZipVerificationError
 from aws_lambda.util_rules.zips import LambdaSourceError
@@ -307,5 +308,68 @@ def test_a_handler_the_runtime_cannot_compile_is_an_error(rule_runner: RuleRunne
     with engine_error(
         LambdaSourceError,
         contains="app/handler.py:2 cannot be compiled by Python 3.11: '{' was never closed.",
+    ):
+        package(rule_runner, Address("src/app", target_name="app"))
+
+
+def test_first_party_module_shadowing_a_distribution_fails(rule_runner: RuleRunner) -> None:
+    write_example(
+        rule_runner,
+        "name='app', handler='handler.py:handler', runtime='python3.11', "
+        "dependencies=['3rdparty:msgspec', 'src:msgspec_helpers']",
+        extra_build="",
+    )
+    rule_runner.write_files(
+        {
+            "src/msgspec.py": "# our own\n",
+            "src/BUILD": "python_sources(name='msgspec_helpers', sources=['msgspec.py'])",
+        }
+    )
+    with engine_error(
+        LambdaPathCollisionError,
+        contains=(
+            "The first-party module msgspec.py of src/app:app and the package msgspec/ of the "
+            "distribution msgspec 0.19.0 are both the module `msgspec` at the root of the zip"
+        ),
+    ):
+        package(rule_runner, Address("src/app", target_name="app"))
+
+
+def test_two_lambdas_writing_one_zip_name_the_field(rule_runner: RuleRunner) -> None:
+    write_example(
+        rule_runner,
+        "name='app', handler='handler.py:handler', runtime='python3.11'",
+        extra_build=(
+            "lambda_function(name='again', handler='handler.py:handler', runtime='python3.11', "
+            "output_path='src.app/app.zip')"
+        ),
+    )
+    with engine_error(
+        LambdaOutputPathCollisionError,
+        contains=(
+            "The target src/app:app writes its zip to src.app/app.zip, and so does "
+            "src/app:again: one would overwrite the other in `dist/`. Set another `output_path`"
+        ),
+    ):
+        package(rule_runner, Address("src/app", target_name="app"))
+
+
+def test_a_source_file_that_is_not_utf8_is_named(rule_runner: RuleRunner) -> None:
+    set_pex_options(rule_runner, "--source-root-patterns=['src']", "--python-infer-use-rust-parser")
+    write_example(rule_runner, "name='app', handler='handler.py:handler', runtime='python3.11'")
+    rule_runner.write_files(
+        {
+            "src/shared/latin.py": "# caf\xe9\n".encode("latin-1"),
+            "src/app/handler.py": "from shared import latin\n\ndef handler(event, context): ...\n",
+        }
+    )
+    with engine_error(
+        LambdaSourceEncodingError,
+        contains=(
+            "Pants cannot infer the dependencies of src/app:app, because these source files are "
+            "not UTF-8, which Pants' import parser reads (and Python, by default, too):\n\n"
+            "  * src/shared/latin.py is not UTF-8 (byte 0xe9 at offset 5)\n\n"
+            "Save them as UTF-8"
+        ),
     ):
         package(rule_runner, Address("src/app", target_name="app"))

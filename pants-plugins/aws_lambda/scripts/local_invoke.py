@@ -7,7 +7,8 @@ Stdlib only; run it with the CPython of the runtime's version, isolated:
 
 The zip is extracted to a temporary `task` folder and each layer's `python/` to `opt`, and only
 those are importable. The handler's JSON result is printed to stdout; if the handler raises or
-times out, the traceback goes to stderr and the exit code is 1.
+times out, the traceback (or `Task timed out after N seconds`) goes to stderr and the exit code
+is 1. The handler runs in a child process, which is killed at the timeout, as Lambda does.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import importlib
 import json
 import os
+import select
 import signal
 import sys
 import tempfile
@@ -25,17 +27,12 @@ import uuid
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any, Optional
 
 DEFAULT_TIMEOUT_SECONDS = 3
 DEFAULT_MEMORY_MB = 128
 _REGION = "us-east-1"
 _ACCOUNT = "000000000000"
-
-
-class HandlerTimeout(Exception):
-    pass
 
 
 class LambdaContext:
@@ -81,19 +78,41 @@ def load_handler(handler: str) -> Any:
     return getattr(module, function_name)
 
 
-def _raise_timeout(timeout_seconds: float) -> Any:
-    def on_alarm(signum: int, frame: Optional[FrameType]) -> None:
-        raise HandlerTimeout(f"Task timed out after {timeout_seconds:.2f} seconds")
-
-    return on_alarm
-
-
 def invoke(args: argparse.Namespace, event: Any, root: Path) -> int:
-    """Call the handler; on any error, print its traceback and return 1, as a failed invoke."""
+    """Call the handler in a child process, stopped at the timeout as Lambda stops it.
+
+    The handler's JSON result is printed; on an error or at the timeout, the exit code is 1.
+    """
     task = extract(args.zip, root / "task")
     opt = root / "opt"
     for layer in args.layer:
         extract(layer, opt)
+    context = LambdaContext(args.function_name, args.memory, args.timeout)
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(read_end)
+        os._exit(_run_handler(args, event, context, task, opt, write_end))
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as result_pipe:
+        ready, _, _ = select.select([result_pipe], [], [], args.timeout)
+        if not ready:
+            # Lambda stops the whole runtime at the deadline, whatever the handler catches.
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+            print(f"Task timed out after {args.timeout:.2f} seconds", file=sys.stderr)
+            return 1
+        output = result_pipe.read()
+    _, status = os.waitpid(child, 0)
+    if os.WEXITSTATUS(status) != 0 or not output:
+        return 1
+    print(output.decode())
+    return 0
+
+
+def _run_handler(
+    args: argparse.Namespace, event: Any, context: LambdaContext, task: Path, opt: Path, out: int
+) -> int:
     # Only the function and its layers, as in /var/task and /opt/python; not this script's folder.
     sys.path[:] = [str(task), str(opt / "python"), *sys.path[1:]]
     os.environ.update(
@@ -107,19 +126,13 @@ def invoke(args: argparse.Namespace, event: Any, root: Path) -> int:
         }
     )
     try:
-        handler = load_handler(args.handler)
-        context = LambdaContext(args.function_name, args.memory, args.timeout)
-        signal.signal(signal.SIGALRM, _raise_timeout(args.timeout))
-        signal.setitimer(signal.ITIMER_REAL, args.timeout)
-        try:
-            result = handler(event, context)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        output = json.dumps(result)
+        output = json.dumps(load_handler(args.handler)(event, context))
     except Exception:
         traceback.print_exc()
         return 1
-    print(output)
+    sys.stdout.flush()
+    with os.fdopen(out, "wb") as result_pipe:
+        result_pipe.write(output.encode())
     return 0
 
 
@@ -147,7 +160,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         event = read_event(args.event, args.event_file)
     except json.JSONDecodeError as e:
-        print(f"local_invoke: the event is not valid JSON: {e}", file=sys.stderr)
+        shown = e.doc if len(e.doc) <= 200 else f"{e.doc[:200]}..."
+        print(f"local_invoke: the event is not valid JSON ({e}): {shown!r}", file=sys.stderr)
         return 2
     except (OSError, ValueError) as e:
         print(f"local_invoke: {e}", file=sys.stderr)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from textwrap import dedent
@@ -24,6 +25,12 @@ HANDLER = dedent(
         if event.get("sleep"):
             import time
             time.sleep(event["sleep"])
+        while event.get("spin"):
+            try:
+                import time
+                time.sleep(0.05)
+            except Exception:
+                pass
         return {
             "event": event,
             "greeting": shared.GREETING,
@@ -102,16 +109,24 @@ def test_handler_that_raises(zips: tuple[Path, Path]) -> None:
     assert "ValueError: the handler failed" in result.stderr
 
 
-def test_handler_that_times_out(zips: tuple[Path, Path]) -> None:
-    result = run(zips, "--timeout", "0.2", '{"sleep": 5}')
+@pytest.mark.parametrize("event", ['{"sleep": 30}', '{"spin": true}'])
+def test_handler_that_times_out_is_stopped(zips: tuple[Path, Path], event: str) -> None:
+    """A handler that catches every exception in a loop is stopped too, as on Lambda."""
+    started = time.monotonic()
+    result = run(zips, "--timeout", "0.5", event)
+    assert time.monotonic() - started < 10
     assert result.returncode == 1
-    assert "HandlerTimeout: Task timed out after 0.20 seconds" in result.stderr
+    assert result.stdout == ""
+    assert result.stderr.strip().endswith("Task timed out after 0.50 seconds")
 
 
 def test_event_that_is_not_json(zips: tuple[Path, Path]) -> None:
     result = run(zips, "{not json")
     assert result.returncode == 2
-    assert "the event is not valid JSON" in result.stderr
+    assert result.stderr == (
+        "local_invoke: the event is not valid JSON (Expecting property name enclosed in double "
+        "quotes: line 1 column 2 (char 1)): '{not json'\n"
+    )
 
 
 def test_unknown_handler_module(zips: tuple[Path, Path], tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ For a function with layers, everything a layer provides is left out first.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Optional
 
@@ -16,11 +17,19 @@ from pants.core.goals.package import (
     OutputPathField,
     PackageFieldSet,
 )
+from pants.engine.addresses import Address
 from pants.engine.fs import CreateDigest, Digest, DigestEntries, FileContent, MergeDigests
 from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.target import AllTargets, InvalidFieldException
+from pants.util.frozendict import FrozenDict
 from pants.util.strutil import softwrap
 
-from aws_lambda.distributions import Distribution, ProvidedDistribution, match_provided
+from aws_lambda.distributions import (
+    Distribution,
+    ProvidedDistribution,
+    match_provided,
+    shadowed_modules,
+)
 from aws_lambda.report import LayerSize, PackageReport
 from aws_lambda.runtimes import RUNTIME_MODULES
 from aws_lambda.scripts.shared import top_level_module
@@ -56,6 +65,26 @@ class LambdaSizeBudgetError(Exception):
 
 class LambdaPathCollisionError(Exception):
     pass
+
+
+class LambdaOutputPathCollisionError(InvalidFieldException):
+    pass
+
+
+@dataclass(frozen=True)
+class LambdaOutputPaths:
+    """The targets that write each Lambda zip path, to refuse two that write one."""
+
+    targets: FrozenDict[str, tuple[Address, ...]]
+
+
+@rule
+def find_lambda_output_paths(all_targets: AllTargets) -> LambdaOutputPaths:
+    targets = defaultdict(list)
+    for tgt in all_targets:
+        if tgt.has_fields((LambdaRuntimeField, OutputPathField)):
+            targets[tgt[OutputPathField].value_or_default(file_ending="zip")].append(tgt.address)
+    return LambdaOutputPaths(FrozenDict((path, tuple(t)) for path, t in targets.items()))
 
 
 @dataclass(frozen=True)
@@ -156,6 +185,23 @@ def _check_no_source_shadows_a_dependency(contents: LambdaContents) -> None:
                     """
                 )
             )
+    paths = [entry.path for entry in contents.source_files]
+    for shadowed in shadowed_modules(paths, contents.distributions):
+        raise LambdaPathCollisionError(
+            softwrap(
+                f"""
+                The first-party {_what(shadowed.first_party)} of {contents.address} and the
+                {_what(shadowed.distribution_path)} of the distribution {shadowed.distribution}
+                are both the module `{shadowed.name}` at the root of the zip, so one shadows the
+                other when the code imports `{shadowed.name}`. Rename the first-party module, or
+                drop the dependency.
+                """
+            )
+        )
+
+
+def _what(path: str) -> str:
+    return f"package {path}" if path.endswith("/") else f"module {path}"
 
 
 def _layer_provisions(
@@ -214,8 +260,22 @@ def _provided_modules(
 
 
 @rule
-async def package_lambda(request: PackageLambdaRequest) -> PackagedLambda:
+async def package_lambda(
+    request: PackageLambdaRequest, output_paths: LambdaOutputPaths
+) -> PackagedLambda:
     contents = request.contents
+    others = [a for a in output_paths.targets.get(request.output_file, ()) if a != contents.address]
+    if others:
+        raise LambdaOutputPathCollisionError(
+            softwrap(
+                f"""
+                The target {contents.address} writes its zip to {request.output_file}, and so
+                does {', '.join(map(str, others))}: one would overwrite the other in `dist/`.
+                Set another `{OutputPathField.alias}` on one of them, or leave it unset to
+                write to a path named after the target.
+                """
+            )
+        )
     _check_no_source_shadows_a_dependency(contents)
     provided, provided_paths = _layer_provisions(
         contents, tuple(layer.contents for layer in request.layers)

@@ -20,7 +20,7 @@ from pants.backend.python.util_rules.python_sources import (
 from pants.engine.addresses import Address
 from pants.engine.fs import Digest, DigestEntries, FileEntry
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
-from pants.engine.target import TransitiveTargets, TransitiveTargetsRequest
+from pants.engine.target import TransitiveTargets
 from pants.util.docutil import bin_name
 from pants.util.strutil import softwrap
 
@@ -33,7 +33,8 @@ from aws_lambda.distributions import (
 from aws_lambda.runtimes import LambdaPlatform
 from aws_lambda.subsystem import LambdaSettings
 from aws_lambda.target_types import LambdaCompletePlatformsField, RuntimeProvided
-from aws_lambda.util_rules import install, platform
+from aws_lambda.util_rules import closure, install, platform
+from aws_lambda.util_rules.closure import LambdaClosureRequest
 from aws_lambda.util_rules.install import (
     InstalledDistribution,
     InstalledDistributions,
@@ -76,14 +77,13 @@ async def lambda_contents(
     address = request.address
     lambda_platform = request.settings.platform
     resolve = request.resolve.normalized_value(python_setup)
-    target_platform, transitive_targets = await MultiGet(
-        Get(
-            TargetPlatform,
-            TargetPlatformRequest(
-                address, lambda_platform, request.complete_platforms, request.resolve
-            ),
+    # First, so that a source file that inference cannot read is named (see `closure`).
+    transitive_targets = await Get(TransitiveTargets, LambdaClosureRequest(address))
+    target_platform = await Get(
+        TargetPlatform,
+        TargetPlatformRequest(
+            address, lambda_platform, request.complete_platforms, request.resolve
         ),
-        Get(TransitiveTargets, TransitiveTargetsRequest([address])),
     )
     installed, sources = await MultiGet(
         Get(
@@ -165,6 +165,7 @@ def _check_lockfile_has(
 def rules():
     return (
         *collect_rules(),
+        *closure.rules(),
         *install.rules(),
         *platform.rules(),
         *python_sources.rules(),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
 from textwrap import dedent
 
 import pytest
@@ -18,6 +21,7 @@ from aws_lambda.goals.package import LambdaFunctionFieldSet
 from aws_lambda.runtimes import LambdaPlatform, architecture_for, runtime_for
 from aws_lambda.testutil import lambda_rule_runner, package_zip, set_pex_options
 from aws_lambda.util_rules.install import LambdaDependenciesError
+from aws_lambda.util_rules.platform import LambdaLockfileDamagedError
 
 REQUIREMENTS = {"requests": "requests[socks]==2.32.3", "six": "six==1.16.0"}
 
@@ -96,3 +100,49 @@ def test_a_requirement_missing_from_the_lockfile_is_an_error(rule_runner: RuleRu
         ),
     ):
         package_zip(rule_runner, LambdaFunctionFieldSet, stale)
+
+
+def damage(rule_runner: RuleRunner, edit: Callable[[str], str]) -> None:
+    path = Path(rule_runner.build_root, "lambdas.lock")
+    path.write_text(edit(path.read_text()))
+
+
+def test_a_lockfile_that_is_not_json_names_the_file_and_the_fix(rule_runner: RuleRunner) -> None:
+    tiny = write_lambda(rule_runner, "tiny", REQUIREMENTS["six"], "six")
+    damage(rule_runner, lambda lock: lock.replace('"locked_resolves"', "locked_resolves", 1))
+    with engine_error(
+        LambdaLockfileDamagedError,
+        contains=(
+            "The lockfile lambdas.lock of the resolve `python-default` is damaged: it is not "
+            "valid JSON (line "
+        ),
+    ):
+        package_zip(rule_runner, LambdaFunctionFieldSet, tiny)
+
+
+def test_an_edited_artifact_hash_names_the_artifact_and_the_fix(rule_runner: RuleRunner) -> None:
+    tiny = write_lambda(rule_runner, "tiny", REQUIREMENTS["six"], "six")
+    lock = json.loads(
+        "\n".join(
+            line
+            for line in Path(rule_runner.build_root, "lambdas.lock").read_text().splitlines()
+            if not line.startswith("//")
+        )
+    )
+    (six,) = (
+        requirement
+        for resolve in lock["locked_resolves"]
+        for requirement in resolve["locked_requirements"]
+        if requirement["project_name"] == "six"
+    )
+    pinned = six["artifacts"][0]["hash"]
+    damage(rule_runner, lambda text: text.replace(pinned, pinned[:-4] + "beef"))
+    with engine_error(
+        LambdaDependenciesError,
+        contains=(
+            "The lockfile lambdas.lock of the resolve `python-default` does not match what the "
+            f"index serves: six 1.16 (six-1.16.0-py2.py3-none-any.whl) is pinned to sha256 "
+            f"{pinned[:-4]}beef, but the file downloaded hashes to {pinned}."
+        ),
+    ):
+        package_zip(rule_runner, LambdaFunctionFieldSet, tiny)

@@ -29,7 +29,6 @@ from pants.engine.target import (
     InferDependenciesRequest,
     InvalidFieldException,
     TransitiveTargets,
-    TransitiveTargetsRequest,
 )
 from pants.engine.unions import UnionRule
 from pants.util.docutil import bin_name
@@ -42,6 +41,8 @@ from aws_lambda.handler import (
     lambda_handler_string,
 )
 from aws_lambda.target_types import LambdaHandlerField
+from aws_lambda.util_rules import closure
+from aws_lambda.util_rules.closure import LambdaClosureRequest
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ async def validate_lambda_handler(request: ValidateLambdaHandlerRequest) -> Reso
     field = request.field
     resolved, transitive_targets = await MultiGet(
         Get(ResolvedPythonFaaSHandler, ResolvePythonFaaSHandlerRequest(field)),
-        Get(TransitiveTargets, TransitiveTargetsRequest([field.address])),
+        Get(TransitiveTargets, LambdaClosureRequest(field.address)),
     )
     # `handler="__init__.py:f"` names the package itself.
     handler = ResolvedLambdaHandler(resolved.module.removesuffix(".__init__"), resolved.func)
@@ -109,6 +110,7 @@ async def validate_lambda_handler(request: ValidateLambdaHandlerRequest) -> Reso
 def rules():
     return (
         *collect_rules(),
+        *closure.rules(),
         faas.resolve_python_faas_handler,
         faas.infer_faas_handler_dependency,
         *import_rules(),

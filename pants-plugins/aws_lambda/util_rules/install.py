@@ -12,16 +12,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.target_types import PexLayout
-from pants.backend.python.util_rules import pex_from_targets, pex_venv
+from pants.backend.python.util_rules import pex_cli, pex_from_targets
 from pants.backend.python.util_rules.pex import Pex, PexRequest
+from pants.backend.python.util_rules.pex_cli import PexCliProcess
+from pants.backend.python.util_rules.pex_environment import PexEnvironment
 from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsRequest
 from pants.backend.python.util_rules.pex_requirements import EntireLockfile, Lockfile, Resolve
-from pants.backend.python.util_rules.pex_venv import PexVenv, PexVenvLayout, PexVenvRequest
 from pants.engine.addresses import Address
 from pants.engine.fs import (
     CreateDigest,
@@ -30,15 +30,18 @@ from pants.engine.fs import (
     DigestEntries,
     DigestSubset,
     FileEntry,
+    MergeDigests,
     PathGlobs,
     RemovePrefix,
     SymlinkEntry,
 )
+from pants.engine.process import ProcessExecutionFailure, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.strutil import softwrap
 
 from aws_lambda.distributions import Distribution, read_distributions
-from aws_lambda.util_rules.platform import TargetPlatform
+from aws_lambda.pex_lock import hash_mismatches
+from aws_lambda.util_rules.platform import TargetPlatform, restore_or_regenerate
 
 _PEX_ARGS = (
     # Lambda runs wheels only: never build an sdist for a platform we are not on.
@@ -122,28 +125,47 @@ async def install_lambda_distributions(
     return await Get(InstalledDistributions, _InstalledTree, tree)
 
 
+def pex_root_args(pex_env: PexEnvironment) -> tuple[str, ...]:
+    """Keep Pex's caches in Pants' `pex_root` named cache, the `PEX_ROOT` Pants sets.
+
+    Pex 2.105's CLI runs with the `PEX_*` variables stripped, and so keeps its downloads, wheels
+    and indexes in `~/.cache/pex`, outside every cache that Pants knows of, unless told.
+    """
+    return ("--pex-root", str(pex_env.in_sandbox(working_directory=None).pex_root))
+
+
 @rule
-async def resolve_lockfile(request: _ResolveLockfileRequest) -> _ResolvedDependencies:
+async def resolve_lockfile(
+    request: _ResolveLockfileRequest, pex_env: PexEnvironment
+) -> _ResolvedDependencies:
     platform = request.target_platform
     lockfile = await Get(Lockfile, Resolve(request.resolve, use_entire_lockfile=True))
-    pex = await Get(
-        Pex,
-        PexRequest(
-            output_filename="lambda-dependencies.pex",
-            internal_only=False,
-            requirements=EntireLockfile(lockfile),
-            complete_platforms=platform.complete_platforms,
-            layout=PexLayout.PACKED,
-            additional_args=_PEX_ARGS,
-            description=f"Resolving {lockfile.url} for {platform.description}",
-        ),
-    )
+    try:
+        pex = await Get(
+            Pex,
+            PexRequest(
+                output_filename="lambda-dependencies.pex",
+                internal_only=False,
+                requirements=EntireLockfile(lockfile),
+                complete_platforms=platform.complete_platforms,
+                layout=PexLayout.PACKED,
+                additional_args=(*_PEX_ARGS, *pex_root_args(pex_env)),
+                description=f"Resolving {lockfile.url} for {platform.description}",
+            ),
+        )
+    except ProcessExecutionFailure as e:
+        explained = _explain_resolve_failure(e, lockfile.url, request.resolve, platform)
+        if explained is None:
+            raise
+        raise LambdaDependenciesError(explained) from e
     description = f"the resolve `{request.resolve}` for {platform.description}"
     return _ResolvedDependencies(pex, platform, description)
 
 
 @rule
-async def resolve_requirements(request: _ResolveRequirementsRequest) -> _ResolvedDependencies:
+async def resolve_requirements(
+    request: _ResolveRequirementsRequest, pex_env: PexEnvironment
+) -> _ResolvedDependencies:
     platform = request.target_platform
     pex = await Get(
         Pex,
@@ -154,7 +176,7 @@ async def resolve_requirements(request: _ResolveRequirementsRequest) -> _Resolve
             output_filename="lambda-requirements.pex",
             layout=PexLayout.PACKED,
             complete_platforms=platform.complete_platforms,
-            additional_args=_PEX_ARGS,
+            additional_args=(*_PEX_ARGS, *pex_root_args(pex_env)),
             description=f"Resolving requirements of {request.address} for {platform.description}",
         ),
     )
@@ -163,18 +185,27 @@ async def resolve_requirements(request: _ResolveRequirementsRequest) -> _Resolve
 
 
 @rule
-async def install_flat(resolved: _ResolvedDependencies) -> _InstalledTree:
-    venv = await Get(
-        PexVenv,
-        PexVenvRequest(
-            pex=resolved.pex,
-            layout=PexVenvLayout.FLAT,
-            output_path=Path(_DEPENDENCIES_DIR),
-            complete_platforms=resolved.target_platform.complete_platforms,
+async def install_flat(resolved: _ResolvedDependencies, pex_env: PexEnvironment) -> _InstalledTree:
+    # As Pants' `pex_venv` rule does, with Pex's caches in Pants' (see `pex_root_args`).
+    complete_platforms = resolved.target_platform.complete_platforms
+    input_digest = await Get(Digest, MergeDigests([resolved.pex.digest, complete_platforms.digest]))
+    installed = await Get(
+        ProcessResult,
+        PexCliProcess(
+            subcommand=("venv", "create"),
+            extra_args=(
+                f"--dest-dir={_DEPENDENCIES_DIR}",
+                f"--pex-repository={resolved.pex.name}",
+                "--layout=flat",
+                *complete_platforms.generate_pex_arg_list(),
+                *pex_root_args(pex_env),
+            ),
+            additional_input_digest=input_digest,
+            output_directories=(_DEPENDENCIES_DIR,),
             description=f"Installing {resolved.description}",
         ),
     )
-    tree = await Get(Digest, RemovePrefix(venv.digest, _DEPENDENCIES_DIR))
+    tree = await Get(Digest, RemovePrefix(installed.output_digest, _DEPENDENCIES_DIR))
     return _InstalledTree(tree, resolved.description)
 
 
@@ -202,6 +233,37 @@ async def split_by_distribution(tree: _InstalledTree) -> InstalledDistributions:
     return InstalledDistributions(
         tuple(InstalledDistribution(dist, digest) for dist, digest in zip(distributions, digests))
     )
+
+
+def _explain_resolve_failure(
+    failure: ProcessExecutionFailure, lockfile: str, resolve: str, platform: TargetPlatform
+) -> Optional[str]:
+    """Why resolving a lockfile failed, when Pex's own output does not say it plainly."""
+    stderr = failure.stderr.decode(errors="replace")
+    fix = restore_or_regenerate(lockfile, resolve)
+    mismatches = hash_mismatches(stderr)
+    if mismatches:
+        artifacts = "; ".join(
+            f"{m.project} {m.version} ({m.filename}) is pinned to {m.algorithm} {m.expected}, "
+            f"but the file downloaded hashes to {m.actual}"
+            for m in mismatches
+        )
+        return softwrap(
+            f"""
+            The lockfile {lockfile} of the resolve `{resolve}` does not match what the index
+            serves: {artifacts}. The lockfile was edited, or the index serves another file
+            under that name. {fix}
+            """
+        )
+    if not stderr.strip() and not failure.stdout.strip():
+        return softwrap(
+            f"""
+            Resolving the lockfile {lockfile} of the resolve `{resolve}` for
+            {platform.description} failed with exit code {failure.exit_code}, and Pex said
+            nothing. Check that the lockfile is intact: {fix}
+            """
+        )
+    return None
 
 
 def _files_by_distribution(
@@ -234,4 +296,4 @@ def _files_by_distribution(
 
 
 def rules():
-    return (*collect_rules(), *pex_from_targets.rules(), *pex_venv.rules())
+    return (*collect_rules(), *pex_cli.rules(), *pex_from_targets.rules())

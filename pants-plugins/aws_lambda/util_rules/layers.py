@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pants.engine.addresses import UnparsedAddressInputs
+from pants.engine.addresses import Addresses, UnparsedAddressInputs
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
-from pants.engine.target import InvalidFieldException, Targets
+from pants.engine.target import AllTargets, InvalidFieldException, Targets
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
@@ -27,6 +27,7 @@ from aws_lambda.util_rules.assemble import (
     PackageLambdaRequest,
 )
 from aws_lambda.util_rules.contents import LambdaContents, LambdaContentsRequest
+from aws_lambda.util_rules.platform import LambdaLockfileStaleError
 from aws_lambda.util_rules.zips import ZipInterpreter, ZipInterpreterRequest
 
 LAYER_PREFIX = "python/"
@@ -43,25 +44,6 @@ class LambdaLayerFieldSet(LambdaPackageFieldSet):
     include_sources: LambdaIncludeSourcesField
 
 
-@rule(desc="Package AWS Lambda layer", level=LogLevel.DEBUG)
-async def build_lambda_layer(field_set: LambdaLayerFieldSet) -> PackagedLayer:
-    settings = await Get(LambdaSettings, LambdaSettingsRequest, field_set.settings_request)
-    layer_contents, interpreter = await MultiGet(
-        Get(
-            LambdaContents,
-            LambdaContentsRequest,
-            field_set.contents_request(settings, field_set.include_sources.value),
-        ),
-        Get(ZipInterpreter, ZipInterpreterRequest, field_set.zip_interpreter_request(settings)),
-    )
-    packaged = await Get(
-        PackagedLambda,
-        PackageLambdaRequest,
-        field_set.package_request("layer", layer_contents, interpreter, prefix=LAYER_PREFIX),
-    )
-    return PackagedLayer(layer_contents, packaged)
-
-
 @dataclass(frozen=True)
 class FunctionLayersRequest:
     """The `layers` of a function built for `platform` with its `complete_platforms`."""
@@ -74,6 +56,64 @@ class FunctionLayersRequest:
 @dataclass(frozen=True)
 class FunctionLayers:
     layers: tuple[PackagedLayer, ...]
+
+
+@dataclass(frozen=True)
+class LayerPlatformRequest:
+    layer: LambdaLayerFieldSet
+    platform: LambdaPlatform
+
+
+@dataclass(frozen=True)
+class LayerMatchesItsFunctions:
+    pass
+
+
+@rule(desc="Package AWS Lambda layer", level=LogLevel.DEBUG)
+async def build_lambda_layer(field_set: LambdaLayerFieldSet) -> PackagedLayer:
+    settings = await Get(LambdaSettings, LambdaSettingsRequest, field_set.settings_request)
+    try:
+        layer_contents, interpreter = await MultiGet(
+            Get(
+                LambdaContents,
+                LambdaContentsRequest,
+                field_set.contents_request(settings, field_set.include_sources.value),
+            ),
+            Get(ZipInterpreter, ZipInterpreterRequest, field_set.zip_interpreter_request(settings)),
+        )
+    except LambdaLockfileStaleError:
+        # A layer whose platform was never locked is more likely on the wrong platform.
+        await Get(LayerMatchesItsFunctions, LayerPlatformRequest(field_set, settings.platform))
+        raise
+    packaged = await Get(
+        PackagedLambda,
+        PackageLambdaRequest,
+        field_set.package_request("layer", layer_contents, interpreter, prefix=LAYER_PREFIX),
+    )
+    return PackagedLayer(layer_contents, packaged)
+
+
+@rule
+async def check_layer_matches_its_functions(
+    request: LayerPlatformRequest, all_targets: AllTargets
+) -> LayerMatchesItsFunctions:
+    """Check that every function that uses the layer is built for the layer's platform."""
+    functions = [tgt for tgt in all_targets if tgt.has_field(LambdaLayersField)]
+    layers_of_functions = await MultiGet(
+        Get(Addresses, UnparsedAddressInputs, tgt[LambdaLayersField].to_unparsed_address_inputs())
+        for tgt in functions
+    )
+    settings_of_functions = await MultiGet(
+        Get(LambdaSettings, LambdaSettingsRequest, LambdaSettingsRequest.for_target(tgt))
+        for tgt in functions
+    )
+    for tgt, layers, settings in zip(functions, layers_of_functions, settings_of_functions):
+        if request.layer.address in layers:
+            function = FunctionLayersRequest(
+                tgt[LambdaLayersField], settings.platform, tgt[LambdaCompletePlatformsField]
+            )
+            _check_same_platform(function, request.layer, request.platform)
+    return LayerMatchesItsFunctions()
 
 
 @rule

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from textwrap import dedent
 
 import pytest
@@ -8,7 +9,7 @@ from pants.engine.target import InvalidFieldException
 from pants.testutil.rule_runner import RuleRunner, engine_error
 
 from aws_lambda.goals.package import LambdaFunctionFieldSet
-from aws_lambda.testutil import PackagedZip, lambda_rule_runner, package_zip
+from aws_lambda.testutil import PackagedZip, lambda_rule_runner, package_zip, set_pex_options
 from aws_lambda.util_rules.assemble import LambdaLayerConflictError, LambdaSizeBudgetError
 from aws_lambda.util_rules.layers import LambdaLayerFieldSet, LambdaLayerMismatchError
 
@@ -167,6 +168,33 @@ def test_layer_for_another_platform(
             "layers on one platform: set the same `runtime` and `architecture` on both"
         ),
     ):
+        package_function(rule_runner)
+
+
+def test_a_layer_on_an_unlocked_platform_reports_the_mismatch(rule_runner: RuleRunner) -> None:
+    """A layer whose platform the lock lacks, used by a function on a locked one."""
+    lock = {
+        "style": "strict",
+        "locked_resolves": [
+            {"platform_tag": ["cp311", "cp311", "manylinux_2_26_x86_64"], "locked_requirements": []}
+        ],
+    }
+    rule_runner.write_files({"lambdas.lock": json.dumps(lock)})
+    set_pex_options(
+        rule_runner,
+        "--source-root-patterns=['src']",
+        "--python-enable-resolves",
+        "--python-resolves={'python-default': 'lambdas.lock'}",
+    )
+    write_example(rule_runner, app_fields="layers=['src/layers']", layer_fields="")
+    rule_runner.write_files({"src/layers/BUILD": "lambda_layer(runtime='python3.12')"})
+    mismatch = (
+        "The function src/app:app is built for python3.11 x86_64, but its layer "
+        "src/layers:layers is built for python3.12 x86_64."
+    )
+    with engine_error(LambdaLayerMismatchError, contains=mismatch):
+        package_layer(rule_runner)
+    with engine_error(LambdaLayerMismatchError, contains=mismatch):
         package_function(rule_runner)
 
 

@@ -24,7 +24,7 @@ from pants.engine.target import InvalidFieldException
 from pants.util.docutil import bin_name
 from pants.util.strutil import softwrap
 
-from aws_lambda.pex_lock import locked_platform_tags
+from aws_lambda.pex_lock import InvalidLockfileError, locked_platform_tags, read_lock
 from aws_lambda.runtimes import LambdaPlatform, LambdaRuntime
 from aws_lambda.target_types import LambdaCompletePlatformsField, LambdaRuntimeField
 
@@ -35,6 +35,18 @@ class RuntimeInterpreterNotFoundError(Exception):
 
 class LambdaLockfileStaleError(Exception):
     pass
+
+
+class LambdaLockfileDamagedError(Exception):
+    pass
+
+
+def restore_or_regenerate(lockfile_path: str, resolve: str) -> str:
+    """How to get an intact lockfile back."""
+    return (
+        f"Restore it from version control (`git checkout -- {lockfile_path}`), or generate it "
+        f"again: `{bin_name()} generate-lockfiles --resolve={resolve}`."
+    )
 
 
 @rule
@@ -97,8 +109,21 @@ async def read_locked_platforms(
     if not python_setup.enable_resolves or not lockfile_path:
         return LockedPlatforms(None, None)
     contents = await Get(DigestContents, PathGlobs([lockfile_path]))
-    tags = locked_platform_tags(contents[0].content.decode()) if contents else None
-    return LockedPlatforms(lockfile_path, tags)
+    if not contents:
+        return LockedPlatforms(lockfile_path, None)
+    try:
+        lock = read_lock(contents[0].content.decode())
+    except (InvalidLockfileError, UnicodeDecodeError) as e:
+        raise LambdaLockfileDamagedError(
+            softwrap(
+                f"""
+                The lockfile {lockfile_path} of the resolve `{request.resolve}` is damaged:
+                it is not valid JSON ({e}), so none of the resolve's lambdas can be built.
+                {restore_or_regenerate(lockfile_path, request.resolve)}
+                """
+            )
+        ) from e
+    return LockedPlatforms(lockfile_path, locked_platform_tags(lock))
 
 
 @dataclass(frozen=True)
