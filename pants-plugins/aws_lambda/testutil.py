@@ -66,6 +66,23 @@ def pex_options() -> list[str]:
     return [*_repository_pex_args(), "--python-interpreter-constraints=['CPython>=3.11,<3.14']"]
 
 
+def use_lockfile_locked_for_python311_only(rule_runner: RuleRunner) -> None:
+    """Enable resolves, with a strict lockfile locked for python3.11 x86_64 alone, and empty."""
+    lock = {
+        "style": "strict",
+        "locked_resolves": [
+            {"platform_tag": ["cp311", "cp311", "manylinux_2_26_x86_64"], "locked_requirements": []}
+        ],
+    }
+    rule_runner.write_files({"lambdas.lock": json.dumps(lock)})
+    set_pex_options(
+        rule_runner,
+        "--source-root-patterns=['src']",
+        "--python-enable-resolves",
+        "--python-resolves={'python-default': 'lambdas.lock'}",
+    )
+
+
 def _repository_pex_args() -> list[str]:
     """The repository's `[pex-cli]` pin and the environment it gives Pex's pip, as in pants.toml.
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from plugin.fresh_repo import make_repo
 
 GREET_BUILD = """\

@@ -93,7 +93,13 @@ class PantsApproach(Approach):
             (src / name / "BUILD").write_text(self.lambda_build(name))
 
     def pants(self, *args: str, pantsd: bool) -> proc.Timed:
-        """Runs ./pants in the copy with this approach's own caches."""
+        """Runs ./pants in the copy with this approach's own caches.
+
+        Its processes get a `HOME` among those caches too: Pex keeps in `~/.cache/pex` whatever
+        it is not told to keep in Pants' named caches, and `cold` must not find it there.
+        """
+        home = self.caches / "home"
+        home.mkdir(parents=True, exist_ok=True)
         argv = [
             "./pants",
             "--pantsd" if pantsd else "--no-pantsd",
@@ -101,6 +107,7 @@ class PantsApproach(Approach):
             f"--local-store-dir={self.caches / 'lmdb_store'}",
             f"--named-caches-dir={self.caches / 'named_caches'}",
             f"--pants-workdir={self.caches / 'workdir'}",
+            f"--subprocess-environment-env-vars=+['HOME={home}']",
             *args,
         ]
         return proc.run(argv, self.repo, os.environ, self.log)

@@ -13,7 +13,13 @@ from pants.testutil.rule_runner import RuleRunner, engine_error
 
 from aws_lambda.goals.package import LambdaFunctionFieldSet
 from aws_lambda.runtimes import LambdaArchitecture, LambdaPlatform, LambdaRuntime
-from aws_lambda.testutil import PackagedZip, lambda_rule_runner, package_zip, set_pex_options
+from aws_lambda.testutil import (
+    PackagedZip,
+    lambda_rule_runner,
+    package_zip,
+    set_pex_options,
+    use_lockfile_locked_for_python311_only,
+)
 from aws_lambda.util_rules.assemble import LambdaOutputPathCollisionError, LambdaPathCollisionError
 from aws_lambda.util_rules.closure import LambdaSourceEncodingError
 from aws_lambda.util_rules.platform import LambdaLockfileStaleError
@@ -183,19 +189,7 @@ def test_invalid_fields(rule_runner: RuleRunner, fields: str, message: str) -> N
 
 
 def test_platform_missing_from_the_lockfile(rule_runner: RuleRunner) -> None:
-    lock = {
-        "style": "strict",
-        "locked_resolves": [
-            {"platform_tag": ["cp311", "cp311", "manylinux_2_26_x86_64"], "locked_requirements": []}
-        ],
-    }
-    rule_runner.write_files({"lambdas.lock": json.dumps(lock)})
-    set_pex_options(
-        rule_runner,
-        "--source-root-patterns=['src']",
-        "--python-enable-resolves",
-        "--python-resolves={'python-default': 'lambdas.lock'}",
-    )
+    use_lockfile_locked_for_python311_only(rule_runner)
     write_example(rule_runner, "name='app', handler='handler.py:handler', runtime='python3.12'")
     with engine_error(
         LambdaLockfileStaleError,

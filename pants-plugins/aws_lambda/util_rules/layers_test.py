@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from textwrap import dedent
 
 import pytest
@@ -9,7 +8,12 @@ from pants.engine.target import InvalidFieldException
 from pants.testutil.rule_runner import RuleRunner, engine_error
 
 from aws_lambda.goals.package import LambdaFunctionFieldSet
-from aws_lambda.testutil import PackagedZip, lambda_rule_runner, package_zip, set_pex_options
+from aws_lambda.testutil import (
+    PackagedZip,
+    lambda_rule_runner,
+    package_zip,
+    use_lockfile_locked_for_python311_only,
+)
 from aws_lambda.util_rules.assemble import LambdaLayerConflictError, LambdaSizeBudgetError
 from aws_lambda.util_rules.layers import LambdaLayerFieldSet, LambdaLayerMismatchError
 
@@ -173,19 +177,7 @@ def test_layer_for_another_platform(
 
 def test_a_layer_on_an_unlocked_platform_reports_the_mismatch(rule_runner: RuleRunner) -> None:
     """A layer whose platform the lock lacks, used by a function on a locked one."""
-    lock = {
-        "style": "strict",
-        "locked_resolves": [
-            {"platform_tag": ["cp311", "cp311", "manylinux_2_26_x86_64"], "locked_requirements": []}
-        ],
-    }
-    rule_runner.write_files({"lambdas.lock": json.dumps(lock)})
-    set_pex_options(
-        rule_runner,
-        "--source-root-patterns=['src']",
-        "--python-enable-resolves",
-        "--python-resolves={'python-default': 'lambdas.lock'}",
-    )
+    use_lockfile_locked_for_python311_only(rule_runner)
     write_example(rule_runner, app_fields="layers=['src/layers']", layer_fields="")
     rule_runner.write_files({"src/layers/BUILD": "lambda_layer(runtime='python3.12')"})
     mismatch = (
