@@ -125,12 +125,15 @@ def _run_handler(
             "_HANDLER": args.handler,
         }
     )
+    # Lambda sends each log line on as it is written: keep them through a failure or a timeout.
+    sys.stdout.reconfigure(line_buffering=True)
     try:
         output = json.dumps(load_handler(args.handler)(event, context))
     except Exception:
         traceback.print_exc()
         return 1
-    sys.stdout.flush()
+    finally:
+        sys.stdout.flush()
     with os.fdopen(out, "wb") as result_pipe:
         result_pipe.write(output.encode())
     return 0

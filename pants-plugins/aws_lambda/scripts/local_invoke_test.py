@@ -20,6 +20,8 @@ HANDLER = dedent(
 
 
     def handler(event, context):
+        if event.get("log"):
+            print(event["log"])
         if event.get("fail"):
             raise ValueError("the handler failed")
         if event.get("sleep"):
@@ -118,6 +120,14 @@ def test_handler_that_times_out_is_stopped(zips: tuple[Path, Path], event: str) 
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.strip().endswith("Task timed out after 0.50 seconds")
+
+
+@pytest.mark.parametrize("then", ['"fail": true', '"spin": true'])
+def test_a_failing_handler_keeps_what_it_logged(zips: tuple[Path, Path], then: str) -> None:
+    """As on Lambda, where each log line reaches CloudWatch as it is written."""
+    result = run(zips, "--timeout", "2", '{"log": "before the end", %s}' % then)
+    assert result.returncode == 1
+    assert result.stdout == "before the end\n"
 
 
 def test_event_that_is_not_json(zips: tuple[Path, Path]) -> None:
