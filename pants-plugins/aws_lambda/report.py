@@ -1,4 +1,4 @@
-"""What a packaged Lambda zip holds, as log lines and as the `<zip>.json` file beside it."""
+"""What a packaged Lambda zip holds, as log lines and as the `<zip>.metadata.json` beside it."""
 
 from __future__ import annotations
 

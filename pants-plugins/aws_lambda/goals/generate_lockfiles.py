@@ -31,10 +31,7 @@ from pants.backend.python.util_rules.lockfile_metadata import PythonLockfileMeta
 from pants.backend.python.util_rules.pex import CompletePlatforms
 from pants.backend.python.util_rules.pex_cli import PexCliProcess
 from pants.backend.python.util_rules.pex_environment import PexEnvironment
-from pants.backend.python.util_rules.pex_requirements import (
-    PexRequirements,
-    strip_comments_from_pex_json_lockfile,
-)
+from pants.backend.python.util_rules.pex_requirements import PexRequirements
 from pants.core.goals import generate_lockfiles as core_generate_lockfiles
 from pants.core.goals.generate_lockfiles import (
     GenerateLockfile,
@@ -73,6 +70,7 @@ from aws_lambda.pex_lock import (
     describe_lock_failure,
     locked_versions,
     newest_artifacts_summary,
+    read_lock,
     unlockable_requirements,
 )
 from aws_lambda.runtimes import LambdaPlatform, LambdaRuntime
@@ -341,10 +339,10 @@ async def generate_lambda_lockfile(
             cache_scope=ProcessCacheScope.PER_SESSION,
         ),
     )
+    platform_names = {p.most_specific_tag: str(p) for p in request.platforms}
     if result.exit_code != 0:
         stderr = result.stderr.decode(errors="replace")
-        platforms = {p.most_specific_tag: str(p) for p in request.platforms}
-        unlockable = unlockable_requirements(stderr, frozenset(platforms))
+        unlockable = unlockable_requirements(stderr, frozenset(platform_names))
         probes = await MultiGet(
             Get(NewestArtifacts, ProbeNewestArtifactsRequest(requirement, request.resolve_name))
             for requirement in sorted({u.requirement for u in unlockable})
@@ -353,7 +351,7 @@ async def generate_lambda_lockfile(
             describe_lock_failure(
                 request.resolve_name,
                 stderr,
-                platforms,
+                platform_names,
                 newest_artifacts={probe.requirement: probe.summary for probe in probes},
             )
         )
@@ -390,7 +388,6 @@ async def generate_lambda_lockfile(
     digest = await Get(Digest, CreateDigest([FileContent(request.lockfile_dest, lockfile)]))
     diff = None
     if request.diff:
-        platform_names = {p.most_specific_tag: str(p) for p in request.platforms}
         old = await Get(DigestContents, PathGlobs([request.lockfile_dest]))
         diff = LockfileDiff.create(
             path=request.lockfile_dest,
@@ -404,8 +401,7 @@ async def generate_lambda_lockfile(
 def _locked_packages(lockfile: bytes, platform_names: dict[str, str]) -> LockfilePackages:
     """The packages of a lockfile, for `--diff`; none if it is missing or not a Pex lock."""
     try:
-        lock = json.loads(strip_comments_from_pex_json_lockfile(lockfile))
-        versions = locked_versions(lock, platform_names)
+        versions = locked_versions(read_lock(lockfile.decode()), platform_names)
     except (ValueError, KeyError, TypeError):
         return LockfilePackages({})
     return LockfilePackages(

@@ -80,16 +80,15 @@ async def run_lambda_function(
     lambda_platform = settings.platform
     check_host_can_run(function.address, lambda_platform, host)
 
-    python = await Get(
-        PythonExecutable,
-        RuntimeInterpreterRequest(
-            lambda_platform.runtime.python_version,
-            need=f"{function.address} runs on {lambda_platform.runtime}, which needs",
+    python, layer_targets = await MultiGet(
+        Get(
+            PythonExecutable,
+            RuntimeInterpreterRequest(
+                lambda_platform.runtime.python_version,
+                need=f"{function.address} runs on {lambda_platform.runtime}, which needs",
+            ),
         ),
-    )
-
-    layer_targets = await Get(
-        Targets, UnparsedAddressInputs, function.layers.to_unparsed_address_inputs()
+        Get(Targets, UnparsedAddressInputs, function.layers.to_unparsed_address_inputs()),
     )
     handler, function_package, *layer_packages = await MultiGet(
         Get(ResolvedLambdaHandler, ValidateLambdaHandlerRequest(function.handler)),

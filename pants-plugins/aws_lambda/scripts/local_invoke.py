@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import json
 import os
 import select
@@ -126,7 +127,8 @@ def _run_handler(
         }
     )
     # Lambda sends each log line on as it is written: keep them through a failure or a timeout.
-    sys.stdout.reconfigure(line_buffering=True)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     try:
         output = json.dumps(load_handler(args.handler)(event, context))
     except Exception:
