@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum
 
 from packaging import tags
@@ -18,25 +19,85 @@ _AMAZON_LINUX_2_GLIBC = (2, 26)
 _AMAZON_LINUX_2023_GLIBC = (2, 34)
 
 
+@dataclass(frozen=True)
+class RuntimeLifecycle:
+    """When Lambda deprecates a runtime, then blocks creating and then updating its functions."""
+
+    deprecation: date
+    block_create: date
+    block_update: date
+
+    def is_deprecated(self, today: date) -> bool:
+        return today >= self.deprecation
+
+    def is_update_blocked(self, today: date) -> bool:
+        return today >= self.block_update
+
+
+# Dates from AWS's "Supported runtimes" table (docs.aws.amazon.com/lambda/latest/dg/
+# lambda-runtimes.html), looked up on 2026-12-02. Where AWS moved dates, public sources disagree:
+# for python3.9 an earlier table blocked creates on 2026-01-15 and updates on 2026-02-15, and a
+# later AWS answer moved them to 2027-02-01 and 2027-03-03; python3.10 and 3.11 moved from
+# 2026-06-30 to 2027-06-30 with Amazon Linux 2. The newest dates AWS gave are kept.
 class LambdaRuntime(Enum):
-    """A Lambda Python runtime: its name, the CPython it runs and the glibc of its OS."""
+    """A Lambda Python runtime: its name, the CPython it runs, its OS's glibc and its lifecycle.
+
+    `python_full_version` is the CPython of the runtime's image, `public.ecr.aws/lambda/python`.
+    """
 
     python_full_version: str
     glibc_version: tuple[int, int]
+    lifecycle: RuntimeLifecycle
 
-    python3_9 = ("python3.9", "3.9.21", _AMAZON_LINUX_2_GLIBC)
-    python3_10 = ("python3.10", "3.10.16", _AMAZON_LINUX_2_GLIBC)
-    python3_11 = ("python3.11", "3.11.11", _AMAZON_LINUX_2_GLIBC)
-    python3_12 = ("python3.12", "3.12.8", _AMAZON_LINUX_2023_GLIBC)
-    python3_13 = ("python3.13", "3.13.1", _AMAZON_LINUX_2023_GLIBC)
+    python3_9 = (
+        "python3.9",
+        "3.9.21",
+        _AMAZON_LINUX_2_GLIBC,
+        RuntimeLifecycle(date(2025, 12, 15), date(2027, 2, 1), date(2027, 3, 3)),
+    )
+    python3_10 = (
+        "python3.10",
+        "3.10.16",
+        _AMAZON_LINUX_2_GLIBC,
+        RuntimeLifecycle(date(2027, 6, 30), date(2027, 7, 31), date(2027, 8, 31)),
+    )
+    python3_11 = (
+        "python3.11",
+        "3.11.11",
+        _AMAZON_LINUX_2_GLIBC,
+        RuntimeLifecycle(date(2027, 6, 30), date(2027, 7, 31), date(2027, 8, 31)),
+    )
+    python3_12 = (
+        "python3.12",
+        "3.12.8",
+        _AMAZON_LINUX_2023_GLIBC,
+        RuntimeLifecycle(date(2028, 10, 31), date(2028, 11, 30), date(2029, 1, 10)),
+    )
+    python3_13 = (
+        "python3.13",
+        "3.13.1",
+        _AMAZON_LINUX_2023_GLIBC,
+        RuntimeLifecycle(date(2029, 6, 30), date(2029, 7, 31), date(2029, 8, 31)),
+    )
+    python3_14 = (
+        "python3.14",
+        "3.14.0",
+        _AMAZON_LINUX_2023_GLIBC,
+        RuntimeLifecycle(date(2029, 6, 30), date(2029, 7, 31), date(2029, 8, 31)),
+    )
 
     def __new__(
-        cls, name: str, python_full_version: str, glibc_version: tuple[int, int]
+        cls,
+        name: str,
+        python_full_version: str,
+        glibc_version: tuple[int, int],
+        lifecycle: RuntimeLifecycle,
     ) -> LambdaRuntime:
         runtime = object.__new__(cls)
         runtime._value_ = name
         runtime.python_full_version = python_full_version
         runtime.glibc_version = glibc_version
+        runtime.lifecycle = lifecycle
         return runtime
 
     @property
@@ -95,6 +156,37 @@ def architecture_for(name: str) -> LambdaArchitecture:
     valid = ", ".join(architecture.value for architecture in LambdaArchitecture)
     raise UnknownArchitectureError(
         f"Unknown AWS Lambda architecture {name!r}. Use one of: {valid}."
+    )
+
+
+class RuntimeUpdatesBlockedError(ValueError):
+    """Raised for a runtime whose functions Lambda no longer lets anyone update."""
+
+
+def newest_runtime() -> LambdaRuntime:
+    return max(LambdaRuntime, key=lambda runtime: runtime.python_version)
+
+
+def runtime_lifecycle_warning(runtime: LambdaRuntime, today: date, target: str) -> str | None:
+    """A warning for a target on a deprecated runtime, or `None` for a supported one.
+
+    Raises `RuntimeUpdatesBlockedError` once Lambda blocks updates of the runtime's functions.
+    """
+    lifecycle = runtime.lifecycle
+    newest = newest_runtime()
+    if lifecycle.is_update_blocked(today):
+        raise RuntimeUpdatesBlockedError(
+            f"{target} uses the Lambda runtime {runtime}, whose functions AWS has not let anyone "
+            f"create or update since {lifecycle.block_update.isoformat()}: a zip for it cannot be "
+            f"deployed. Set `runtime` to a supported runtime, such as {newest}."
+        )
+    if not lifecycle.is_deprecated(today):
+        return None
+    return (
+        f"{target} uses the Lambda runtime {runtime}, deprecated by AWS on "
+        f"{lifecycle.deprecation.isoformat()}: it gets no security patches. AWS blocks creating "
+        f"its functions from {lifecycle.block_create.isoformat()} and updating them from "
+        f"{lifecycle.block_update.isoformat()}. Move `runtime` to {newest}."
     )
 
 

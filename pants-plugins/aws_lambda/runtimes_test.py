@@ -5,6 +5,7 @@ import os
 import platform
 import subprocess
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 import packaging
@@ -16,11 +17,14 @@ from aws_lambda.runtimes import (
     LambdaArchitecture,
     LambdaPlatform,
     LambdaRuntime,
+    RuntimeUpdatesBlockedError,
     UnknownArchitectureError,
     UnknownRuntimeError,
     architecture_for,
     manylinux_platform_tags,
+    newest_runtime,
     runtime_for,
+    runtime_lifecycle_warning,
 )
 
 HOST_PYTHON_3_11 = Path("/root/.pyenv/versions/3.11.7/bin/python3.11")
@@ -49,7 +53,14 @@ def is_wheel_compatible(wheel_filename: str, runtime: str, architecture: str) ->
 def test_runtime_table_is_unique_and_complete() -> None:
     runtimes = list(LambdaRuntime)
     names = [runtime.value for runtime in runtimes]
-    assert names == ["python3.9", "python3.10", "python3.11", "python3.12", "python3.13"]
+    assert names == [
+        "python3.9",
+        "python3.10",
+        "python3.11",
+        "python3.12",
+        "python3.13",
+        "python3.14",
+    ]
     assert {runtime.glibc_version for runtime in runtimes[:3]} == {(2, 26)}
     assert {runtime.glibc_version for runtime in runtimes[3:]} == {(2, 34)}
     for runtime in runtimes:
@@ -228,3 +239,52 @@ def test_python311_x86_64_tags_match_a_real_cpython_3_11() -> None:
     # packaging versions differ on `cp311-none-any` and `py30-none-any`; pip accepts both.
     any_tags = {tag for tag in ours if tag.endswith("-any")}
     assert any_tags - set(host_tags) <= {"cp311-none-any"}
+
+
+# The host's kernel, which Lambda's image reports as it is: not the runtime's.
+_KERNEL_MARKERS = {"platform_release", "platform_version"}
+
+
+@pytest.mark.parametrize("architecture", ["x86_64", "arm64"])
+def test_python314_platform_is_what_lambdas_image_reports(architecture: str) -> None:
+    image = json.loads(
+        (Path(__file__).parent / "testdata" / f"lambda-python-3.14-{architecture}.json").read_text()
+    )
+    ours = lambda_platform("python3.14", architecture)
+    assert list(ours.compatible_tags) == image["compatible_tags"]
+    image_markers = image["marker_environment"]
+    assert {k: v for k, v in ours.marker_environment.items() if k not in _KERNEL_MARKERS} == {
+        k: v for k, v in image_markers.items() if k not in _KERNEL_MARKERS
+    }
+
+
+def test_every_runtime_has_an_ordered_lifecycle() -> None:
+    for runtime in LambdaRuntime:
+        lifecycle = runtime.lifecycle
+        assert lifecycle.deprecation < lifecycle.block_create < lifecycle.block_update, runtime
+    assert newest_runtime() is LambdaRuntime.python3_14
+
+
+def test_a_supported_runtime_gets_no_warning() -> None:
+    assert runtime_lifecycle_warning(LambdaRuntime.python3_12, date(2026, 12, 2), "T") is None
+
+
+def test_a_deprecated_runtime_warns_with_dates_and_the_newest_runtime() -> None:
+    warning = runtime_lifecycle_warning(
+        LambdaRuntime.python3_9, date(2026, 12, 2), "The target src/app:app"
+    )
+    assert warning == (
+        "The target src/app:app uses the Lambda runtime python3.9, deprecated by AWS on "
+        "2025-12-15: it gets no security patches. AWS blocks creating its functions from "
+        "2027-02-01 and updating them from 2027-03-03. Move `runtime` to python3.14."
+    )
+
+
+def test_a_runtime_whose_updates_are_blocked_is_an_error() -> None:
+    with pytest.raises(RuntimeUpdatesBlockedError) as e:
+        runtime_lifecycle_warning(LambdaRuntime.python3_9, date(2027, 3, 3), "The target t")
+    assert str(e.value) == (
+        "The target t uses the Lambda runtime python3.9, whose functions AWS has not let anyone "
+        "create or update since 2027-03-03: a zip for it cannot be deployed. Set `runtime` to a "
+        "supported runtime, such as python3.14."
+    )

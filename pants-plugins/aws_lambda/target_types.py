@@ -76,7 +76,8 @@ class LambdaRuntimeField(StringField):
         The AWS Lambda Python runtime to build for, e.g. `runtime="python3.12"`.
 
         It decides the Python version and the glibc version whose wheels go into the zip.
-        Defaults to `[lambda].runtime`.
+        Defaults to `[lambda].runtime`. A runtime that AWS has deprecated packages with a
+        warning; one whose functions AWS no longer lets anyone update is an error.
         """
     )
 

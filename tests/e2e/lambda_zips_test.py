@@ -43,7 +43,10 @@ def invoke(
     """Call `handler` with `task_root`, then a layer's `opt_python`, on `sys.path`, like Lambda."""
     python = find_cpython(python_version)
     if python is None:
-        pytest.fail(f"CPython {python_version} is needed to run this lambda: install it.")
+        pytest.fail(
+            f"CPython {python_version} is needed to run this lambda: install it (with pyenv, or "
+            f"`build-support/cpython/install.sh {python_version}` where pyenv has no build)."
+        )
     module, _, func = handler.rpartition(".")
     paths = [str(task_root), *([str(opt_python)] if opt_python else [])]
     script = (
@@ -70,7 +73,11 @@ def elf_machine(data: bytes) -> str:
 
 @pytest.mark.parametrize(
     "zip_path, python_version",
-    [("src.python.echo/echo.zip", "3.11"), ("src.python.echo/echo-py313.zip", "3.13")],
+    [
+        ("src.python.echo/echo.zip", "3.11"),
+        ("src.python.echo/echo-py313.zip", "3.13"),
+        ("src.python.echo/echo-py314.zip", "3.14"),
+    ],
 )
 def test_echo(tmp_path: Path, zip_path: str, python_version: str) -> None:
     task_root = unzip(zip_path, tmp_path / "task")
@@ -136,6 +143,7 @@ def test_echo_carries_only_what_it_imports() -> None:
     [
         ("src.python.echo/echo.zip", "cpython-311", "x86_64"),
         ("src.python.echo/echo-py313.zip", "cpython-313", "x86_64"),
+        ("src.python.echo/echo-py314.zip", "cpython-314", "x86_64"),
         ("src.python.plot/plot.zip", "cpython-311", "x86_64"),
         ("src.python.plot/plot-py312-arm64.zip", "cpython-312", "aarch64"),
     ],
@@ -163,6 +171,7 @@ def runtime_magic(python_version: str) -> bytes:
     [
         ("src.python.echo/echo.zip", "3.11"),
         ("src.python.echo/echo-py313.zip", "3.13"),
+        ("src.python.echo/echo-py314.zip", "3.14"),
         ("src.python.scientific/scientific.zip", "3.11"),
     ],
 )

@@ -17,6 +17,7 @@ from aws_lambda.util_rules.assemble import (
     PackagedLambda,
     PackagedLayer,
     PackageLambdaRequest,
+    check_runtime_lifecycle,
 )
 from aws_lambda.util_rules.contents import LambdaContents, LambdaContentsRequest
 from aws_lambda.util_rules.handler import ResolvedLambdaHandler, ValidateLambdaHandlerRequest
@@ -36,6 +37,7 @@ class LambdaFunctionFieldSet(LambdaPackageFieldSet):
 @rule(desc="Package AWS Lambda function", level=LogLevel.DEBUG)
 async def package_lambda_function(field_set: LambdaFunctionFieldSet) -> BuiltPackage:
     settings = await Get(LambdaSettings, LambdaSettingsRequest, field_set.settings_request)
+    check_runtime_lifecycle(field_set.address, settings.platform.runtime)
     resolved_handler, function_layers, contents, interpreter = await MultiGet(
         Get(ResolvedLambdaHandler, ValidateLambdaHandlerRequest(field_set.handler)),
         Get(

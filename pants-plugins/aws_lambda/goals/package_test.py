@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
+from datetime import date
 from pathlib import Path
 from textwrap import dedent
 
@@ -12,7 +14,12 @@ from pants.engine.target import InvalidFieldException
 from pants.testutil.rule_runner import RuleRunner, engine_error
 
 from aws_lambda.goals.package import LambdaFunctionFieldSet
-from aws_lambda.runtimes import LambdaArchitecture, LambdaPlatform, LambdaRuntime
+from aws_lambda.runtimes import (
+    LambdaArchitecture,
+    LambdaPlatform,
+    LambdaRuntime,
+    RuntimeUpdatesBlockedError,
+)
 from aws_lambda.testutil import (
     PackagedZip,
     lambda_rule_runner,
@@ -20,6 +27,7 @@ from aws_lambda.testutil import (
     set_pex_options,
     use_lockfile_locked_for_python311_only,
 )
+from aws_lambda.util_rules import assemble
 from aws_lambda.util_rules.assemble import LambdaOutputPathCollisionError, LambdaPathCollisionError
 from aws_lambda.util_rules.closure import LambdaSourceEncodingError
 from aws_lambda.util_rules.platform import LambdaLockfileStaleError
@@ -152,7 +160,8 @@ def test_handler_module_not_in_closure(rule_runner: RuleRunner) -> None:
         (
             "runtime='python3.8'",
             "Values for the 'runtime' field in target src/app:app must be one of ['python3.10', "
-            "'python3.11', 'python3.12', 'python3.13', 'python3.9'], but 'python3.8' was provided.",
+            "'python3.11', 'python3.12', 'python3.13', 'python3.14', 'python3.9'], but "
+            "'python3.8' was provided.",
         ),
         (
             "architecture='amd64'",
@@ -365,5 +374,53 @@ def test_a_source_file_that_is_not_utf8_is_named(rule_runner: RuleRunner) -> Non
             "  * src/shared/latin.py is not UTF-8 (byte 0xe9 at offset 5)\n\n"
             "Save them as UTF-8"
         ),
+    ):
+        package(rule_runner, Address("src/app", target_name="app"))
+
+
+def package_on(monkeypatch: pytest.MonkeyPatch, today: date) -> None:
+    """Make packaging believe that today is `today`."""
+
+    class Today(date):
+        @classmethod
+        def today(cls) -> Today:
+            return cls(today.year, today.month, today.day)
+
+    monkeypatch.setattr(assemble, "date", Today)
+
+
+def test_a_deprecated_runtime_packages_with_one_warning(
+    rule_runner: RuleRunner, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    package_on(monkeypatch, date(2026, 12, 2))
+    set_pex_options(
+        rule_runner,
+        "--source-root-patterns=['src']",
+        "--python-interpreter-constraints=['CPython>=3.9,<3.14']",
+    )
+    write_example(rule_runner, "name='app', handler='handler.py:handler', runtime='python3.9'")
+    with caplog.at_level(logging.WARNING):
+        packaged = package(rule_runner, Address("src/app", target_name="app"))
+    assert "msgspec/_core.cpython-39-x86_64-linux-gnu.so" in packaged.archive.namelist()
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name.startswith("aws_lambda")
+    ]
+    assert warnings == [
+        "The target src/app:app uses the Lambda runtime python3.9, deprecated by AWS on "
+        "2025-12-15: it gets no security patches. AWS blocks creating its functions from "
+        "2027-02-01 and updating them from 2027-03-03. Move `runtime` to python3.14."
+    ]
+
+
+def test_a_runtime_whose_updates_aws_blocks_does_not_package(
+    rule_runner: RuleRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package_on(monkeypatch, date(2027, 3, 3))
+    write_example(rule_runner, "name='app', handler='handler.py:handler', runtime='python3.9'")
+    with engine_error(
+        RuntimeUpdatesBlockedError,
+        contains="uses the Lambda runtime python3.9, whose functions AWS has not let anyone",
     ):
         package(rule_runner, Address("src/app", target_name="app"))

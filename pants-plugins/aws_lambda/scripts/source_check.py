@@ -23,11 +23,12 @@ from aws_lambda.scripts.shared import top_level_module, walk_tree
 _NO_INFER_DEP = "# pants: no-infer-dep"
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 _CONDITIONS = frozenset({"TYPE_CHECKING", "version_info", "platform", "name"})
-# In the standard library of some Lambda runtime's CPython (3.9 to 3.13), if not this one's:
-# added in 3.11, or removed in 3.12 and 3.13.
+# In the standard library of some Lambda runtime's CPython (3.9 to 3.14), if not this one's:
+# added in 3.11 or 3.14, or removed in 3.12 and 3.13.
 _STDLIB_OF_OTHER_VERSIONS = frozenset(
     {
         "tomllib",
+        *("annotationlib", "compression"),
         *("asynchat", "asyncore", "distutils", "imp", "smtpd"),
         *("aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "lib2to3", "mailcap"),
         *("msilib", "nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from typing import Optional
 
 from pants.backend.python.target_types import PythonResolveField
@@ -31,7 +32,7 @@ from aws_lambda.distributions import (
     shadowed_modules,
 )
 from aws_lambda.report import LayerSize, PackageReport
-from aws_lambda.runtimes import RUNTIME_MODULES
+from aws_lambda.runtimes import RUNTIME_MODULES, LambdaRuntime, runtime_lifecycle_warning
 from aws_lambda.scripts.shared import top_level_module
 from aws_lambda.scripts.zip_writer import FirstPartyCheck
 from aws_lambda.subsystem import LambdaSettings, LambdaSettingsRequest
@@ -170,6 +171,13 @@ class LambdaPackageFieldSet(PackageFieldSet):
             layers=layers,
             check_imports=check_imports,
         )
+
+
+def check_runtime_lifecycle(address: Address, runtime: LambdaRuntime) -> None:
+    """Warn once about a deprecated runtime; fail for one whose functions AWS blocks updating."""
+    warning = runtime_lifecycle_warning(runtime, date.today(), f"The target {address}")
+    if warning:
+        logger.warning(warning)
 
 
 def _check_no_source_shadows_a_dependency(contents: LambdaContents) -> None:

@@ -25,6 +25,7 @@ from aws_lambda.util_rules.assemble import (
     PackagedLambda,
     PackagedLayer,
     PackageLambdaRequest,
+    check_runtime_lifecycle,
 )
 from aws_lambda.util_rules.contents import LambdaContents, LambdaContentsRequest
 from aws_lambda.util_rules.platform import LambdaLockfileStaleError
@@ -72,6 +73,7 @@ class LayerMatchesItsFunctions:
 @rule(desc="Package AWS Lambda layer", level=LogLevel.DEBUG)
 async def build_lambda_layer(field_set: LambdaLayerFieldSet) -> PackagedLayer:
     settings = await Get(LambdaSettings, LambdaSettingsRequest, field_set.settings_request)
+    check_runtime_lifecycle(field_set.address, settings.platform.runtime)
     try:
         layer_contents, interpreter = await MultiGet(
             Get(
