@@ -35,18 +35,28 @@ def build_files(block: str) -> dict[str, str]:
     return dict(zip(parts[1::2], parts[2::2]))
 
 
-def make_repo(root: Path, *, plugin_from_sources: bool = False) -> Path:
-    root.mkdir()
+def copy_bootstrap(root: Path) -> None:
+    """The `./pants` script and its hash-pinned requirements, as the page's step 3 says."""
     shutil.copy("pants", root / "pants")
     (root / "build-support" / "bootstrap").mkdir(parents=True)
     for requirements in Path("build-support/bootstrap").glob("*.txt"):
         shutil.copy(requirements, root / "build-support" / "bootstrap")
+
+
+def copy_plugin_sources(root: Path) -> None:
+    """The backend's sources at `pants-plugins/aws_lambda`, for `pythonpath`."""
+    for source in Path("pants-plugins/aws_lambda").rglob("*.py"):
+        if not source.name.endswith("_test.py"):
+            (root / source.parent).mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, root / source)
+
+
+def make_repo(root: Path, *, plugin_from_sources: bool = False) -> Path:
+    root.mkdir()
+    copy_bootstrap(root)
     (pants_toml,) = code_blocks("toml")
     if plugin_from_sources:
-        for source in Path("pants-plugins/aws_lambda").rglob("*.py"):
-            if not source.name.endswith("_test.py"):
-                (root / source.parent).mkdir(parents=True, exist_ok=True)
-                shutil.copy(source, root / source)
+        copy_plugin_sources(root)
         pants_toml = re.sub(
             r"(?m)^plugins = .*$", 'pythonpath = ["%(buildroot)s/pants-plugins"]', pants_toml
         )
