@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -93,15 +93,15 @@ def describe_lock_failure(
         where = f"{platforms[tag]} ({tag})" if tag else "one of the resolve's Lambda platforms"
         found = newest_artifacts.get(unlockable.requirement)
         problems.append(
-            f"- `{unlockable.requirement}` has no wheel for {where}"
+            f"- `{unlockable.requirement}` has no wheel or sdist for {where}"
             + (f": {found}." if found else ".")
         )
     if not problems:
         return f"Generating the lockfile for the resolve `{resolve}` failed:\n\n{stderr}"
     return "\n".join(
         [
-            f"Cannot lock the resolve `{resolve}` for its Lambda platforms. Lambda zips hold "
-            "wheels only, and no version of these distributions has a wheel that runs there:",
+            f"Cannot lock the resolve `{resolve}` for its Lambda platforms: no version of these "
+            "distributions has a wheel that runs there, or an sdist:",
             *problems,
             "",
             "Pin a version that publishes manylinux wheels for that Python version and "
@@ -173,4 +173,110 @@ def hash_mismatches(stderr: str) -> tuple[HashMismatch, ...]:
             match.group("actual"),
         )
         for match in _HASH_MISMATCH.finditer(stderr)
+    )
+
+
+@dataclass(frozen=True)
+class SdistArtifact:
+    """A locked sdist that a platform has no wheel for, so its wheel is built on this host."""
+
+    project: str
+    version: str
+    url: str
+    algorithm: str
+    hash: str
+
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+    @property
+    def pinned_requirement(self) -> str:
+        """A direct reference whose hash fragment pip checks the download against."""
+        return f"{self.project} @ {self.url}#{self.algorithm}={self.hash}"
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.version} ({self.filename})"
+
+
+def locked_sdists(lock: Mapping[str, Any]) -> dict[str, tuple[SdistArtifact, ...]]:
+    """For each locked resolve's platform tag, the locked requirements it has no wheel for.
+
+    A strict lock lists, for each platform, only the artifacts that platform installs.
+    """
+    by_platform = {}
+    for resolve in lock["locked_resolves"]:
+        sdists = tuple(
+            SdistArtifact(
+                locked["project_name"],
+                locked["version"],
+                artifacts[0]["url"],
+                artifacts[0]["algorithm"],
+                artifacts[0]["hash"],
+            )
+            for locked in resolve["locked_requirements"]
+            for artifacts in [locked["artifacts"]]
+            if artifacts and not any(a["url"].endswith(".whl") for a in artifacts)
+        )
+        if sdists:
+            by_platform["-".join(resolve.get("platform_tag") or ())] = sdists
+    return by_platform
+
+
+def wheel_tags(wheel_metadata: str) -> tuple[str, ...]:
+    """The `Tag:` lines of a `.dist-info/WHEEL` file, e.g. `("py2-none-any", "py3-none-any")`."""
+    return tuple(
+        line.split(":", 1)[1].strip()
+        for line in wheel_metadata.splitlines()
+        if line.startswith("Tag:")
+    )
+
+
+def is_pure_python(tags: Iterable[str]) -> bool:
+    """Whether a wheel with these tags runs on any platform: no ABI, any platform."""
+    tags = tuple(tags)
+    return bool(tags) and all(tag.endswith("-none-any") for tag in tags)
+
+
+@dataclass(frozen=True)
+class NativeSdist:
+    """An sdist that built into a platform-specific wheel, and who needs it.
+
+    `needed_by` pairs each Lambda platform (`python3.11 x86_64`) with the lambdas of the
+    resolve that build for it.
+    """
+
+    artifact: SdistArtifact
+    wheel_tags: tuple[str, ...]
+    needed_by: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def describe_native_sdists(resolve: str, natives: Sequence[NativeSdist], regenerate: str) -> str:
+    """Why no Lambda zip can take these sdists' wheels, who needs them, and what to do."""
+    problems = [
+        f"- {native.artifact} builds into a {', '.join(native.wheel_tags)} wheel, needed for "
+        + "; ".join(
+            f"{platform} by {', '.join(lambdas) or 'no lambda yet'}"
+            for platform, lambdas in native.needed_by
+        )
+        + "."
+        for native in natives
+    ]
+    return "\n".join(
+        [
+            f"The resolve `{resolve}` needs distributions that publish only an sdist, and "
+            "building them gives native code (a C extension):",
+            *problems,
+            "",
+            "Native code built on this host links against this host's CPython, glibc and CPU, "
+            "not those of Lambda's Amazon Linux, and cannot be cross-built without the target's "
+            "toolchain, so no Lambda zip may hold it. Instead:",
+            "- pin a version of the distribution that publishes manylinux wheels for these "
+            "platforms, or use an alternative that does;",
+            "- or build the wheel for Lambda yourself (e.g. in the runtime's container image), "
+            "put it in a find-links directory (`[python-repos].find_links`) or a private index "
+            f"(`[python-repos].indexes`), and run `{regenerate}`;",
+            "- or move the code that needs it into a Lambda layer built elsewhere, and drop the "
+            "requirement from this resolve.",
+        ]
     )

@@ -7,14 +7,20 @@ import pytest
 from aws_lambda.pex_lock import (
     HashMismatch,
     InvalidLockfileError,
+    NativeSdist,
+    SdistArtifact,
     UnlockableRequirement,
     describe_lock_failure,
+    describe_native_sdists,
     hash_mismatches,
+    is_pure_python,
     locked_platform_tags,
+    locked_sdists,
     locked_versions,
     newest_artifacts_summary,
     read_lock,
     unlockable_requirements,
+    wheel_tags,
 )
 
 PLATFORMS = {
@@ -22,31 +28,31 @@ PLATFORMS = {
     "cp312-cp312-manylinux_2_34_aarch64": "python3.12 arm64",
 }
 
-# What Pex 2.105 prints when pip finds no wheel for one platform's resolve.
+# What Pex 2.105 prints when pip finds neither a wheel nor an sdist for one platform's resolve.
 PEX_STDERR = """\
 pid 17679 -> /root/.cache/pex/venvs/4/abc/bin/python /root/.cache/pex/venvs/4/abc/pex \
 --isolated -q install --dry-run --report \
 /root/.cache/pex/downloads/.tmp/resolver_report/cp312-cp312-manylinux_2_34_aarch64/pip-report.json \
---only-binary :all: pycrypto exited with 1 and STDERR:
-pip: ERROR: Could not find a version that satisfies the requirement pycrypto (from versions: none)
-pip: ERROR: No matching distribution found for pycrypto
+--prefer-binary pywin32 exited with 1 and STDERR:
+pip: ERROR: Could not find a version that satisfies the requirement pywin32 (from versions: none)
+pip: ERROR: No matching distribution found for pywin32
 """
 
 
 def test_finds_the_requirement_and_the_platform_pip_was_resolving() -> None:
     assert unlockable_requirements(PEX_STDERR, frozenset(PLATFORMS)) == (
-        UnlockableRequirement("pycrypto", "cp312-cp312-manylinux_2_34_aarch64"),
+        UnlockableRequirement("pywin32", "cp312-cp312-manylinux_2_34_aarch64"),
     )
 
 
 def test_names_the_distribution_the_lambda_platform_and_what_it_publishes() -> None:
     message = describe_lock_failure(
-        "lambdas", PEX_STDERR, PLATFORMS, {"pycrypto": "its newest release is an sdist"}
+        "lambdas", PEX_STDERR, PLATFORMS, {"pywin32": "its newest release has wheels tagged: x"}
     )
     assert "Cannot lock the resolve `lambdas`" in message
     assert (
-        "- `pycrypto` has no wheel for python3.12 arm64 (cp312-cp312-manylinux_2_34_aarch64): "
-        "its newest release is an sdist."
+        "- `pywin32` has no wheel or sdist for python3.12 arm64 "
+        "(cp312-cp312-manylinux_2_34_aarch64): its newest release has wheels tagged: x."
     ) in message
     assert message.endswith(PEX_STDERR.strip())
 
@@ -166,3 +172,67 @@ def test_locked_versions_name_the_platforms_only_where_versions_differ() -> None
     }
     # A platform no lambda names any more keeps its tag.
     assert locked_versions(lock, {})["numpy (cp311-cp311-manylinux_2_26_x86_64)"] == "2.2.6"
+
+
+def artifact(filename: str) -> dict:
+    return {"url": f"https://files.example/{filename}", "algorithm": "sha256", "hash": "ab12"}
+
+
+CRCMOD = SdistArtifact("crcmod", "1.7", "https://files.example/crcmod-1.7.tar.gz", "sha256", "ab12")
+
+
+def test_locked_sdists_are_the_requirements_a_platform_has_no_wheel_for() -> None:
+    def requirement(name: str, version: str, *filenames: str) -> dict:
+        return {
+            "project_name": name,
+            "version": version,
+            "artifacts": [artifact(filename) for filename in filenames],
+        }
+
+    lock = {
+        "locked_resolves": [
+            {
+                "platform_tag": ["cp311", "cp311", "manylinux_2_26_x86_64"],
+                "locked_requirements": [
+                    requirement("crcmod", "1.7", "crcmod-1.7.tar.gz"),
+                    requirement("six", "1.17.0", "six-1.17.0-py2.py3-none-any.whl"),
+                ],
+            },
+            {
+                "platform_tag": ["cp312", "cp312", "manylinux_2_34_aarch64"],
+                "locked_requirements": [
+                    requirement("six", "1.17.0", "six-1.17.0-py2.py3-none-any.whl")
+                ],
+            },
+        ]
+    }
+    assert locked_sdists(lock) == {"cp311-cp311-manylinux_2_26_x86_64": (CRCMOD,)}
+    assert CRCMOD.pinned_requirement == (
+        "crcmod @ https://files.example/crcmod-1.7.tar.gz#sha256=ab12"
+    )
+
+
+def test_only_wheels_for_no_abi_and_any_platform_are_pure_python() -> None:
+    docopt = "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py2-none-any\nTag: py3-none-any\n"
+    assert wheel_tags(docopt) == ("py2-none-any", "py3-none-any")
+    assert is_pure_python(wheel_tags(docopt))
+    assert not is_pure_python(["cp311-cp311-linux_x86_64"])
+    assert not is_pure_python(["py3-none-any", "cp311-abi3-linux_x86_64"])
+    assert not is_pure_python([]), "a wheel with no tags is not known to be pure"
+
+
+def test_native_sdists_name_platforms_lambdas_why_and_fixes() -> None:
+    native = NativeSdist(
+        CRCMOD,
+        ("cp311-cp311-linux_x86_64",),
+        (("python3.11 x86_64", ("src/a:a", "src/b:b")), ("python3.12 arm64", ())),
+    )
+    message = describe_native_sdists("lambdas", [native], "pants generate-lockfiles")
+    assert (
+        "- crcmod 1.7 (crcmod-1.7.tar.gz) builds into a cp311-cp311-linux_x86_64 wheel, needed "
+        "for python3.11 x86_64 by src/a:a, src/b:b; python3.12 arm64 by no lambda yet."
+    ) in message
+    assert "cannot be cross-built without the target's toolchain" in message
+    assert "manylinux wheels" in message
+    assert "`[python-repos].find_links`" in message and "run `pants generate-lockfiles`" in message
+    assert "layer built elsewhere" in message

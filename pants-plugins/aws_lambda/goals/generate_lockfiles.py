@@ -76,8 +76,9 @@ from aws_lambda.pex_lock import (
 from aws_lambda.runtimes import LambdaPlatform, LambdaRuntime
 from aws_lambda.subsystem import LambdaSettings, LambdaSettingsRequest
 from aws_lambda.target_types import LambdaCompletePlatformsField, LambdaRuntimeField
-from aws_lambda.util_rules import platform
+from aws_lambda.util_rules import platform, sdists
 from aws_lambda.util_rules.install import pex_root_args
+from aws_lambda.util_rules.sdists import CheckLockedSdistsRequest, LockedSdistsChecked
 
 
 class LambdaLockfileConfigError(Exception):
@@ -317,8 +318,8 @@ async def generate_lambda_lockfile(
                 "--no-emit-warnings",
                 # One locked resolve per Lambda platform, each at the newest versions it allows.
                 "--style=strict",
-                # Lambda runs wheels only.
-                "--no-build",
+                # A wheel for the platform where one exists, else the sdist (see `sdists`).
+                "--prefer-binary",
                 "--pip-version",
                 python_setup.pip_version.value,
                 "--resolver-version",
@@ -357,6 +358,10 @@ async def generate_lambda_lockfile(
         )
 
     lock_contents = await Get(DigestContents, Digest, result.output_digest)
+    await Get(
+        LockedSdistsChecked,
+        CheckLockedSdistsRequest(request.resolve_name, lock_contents[0].content.decode()),
+    )
     metadata = PythonLockfileMetadata.new(
         valid_for_interpreter_constraints=request.interpreter_constraints,
         requirements={
@@ -416,6 +421,7 @@ def rules():
     return (
         *collect_rules(),
         *platform.rules(),
+        *sdists.rules(),
         *subsystem.rules(),
         UnionRule(KnownUserResolveNamesRequest, KnownLambdaAwareResolveNamesRequest),
         UnionRule(RequestedUserResolveNames, RequestedLambdaAwareResolveNames),

@@ -159,18 +159,18 @@ def test_each_platform_gets_the_newest_wheels_it_can_run(rule_runner: RuleRunner
     assert "manylinux_2_28_x86_64" in py312_wheel
 
 
-def test_requirement_without_a_wheel_names_distribution_and_platform(
+def test_requirement_without_a_wheel_or_sdist_names_distribution_and_platform(
     rule_runner: RuleRunner,
 ) -> None:
-    # pycrypto only ever published an sdist.
+    # pywin32 publishes Windows wheels only.
     with engine_error(
         LambdaLockfileGenerationError,
         contains=(
-            "`pycrypto` has no wheel for python3.11 x86_64 (cp311-cp311-manylinux_2_26_x86_64): "
-            "its newest release, pycrypto 2.6.1, has no wheels, only: pycrypto-2.6.1.tar.gz."
+            "`pywin32` has no wheel or sdist for python3.11 x86_64 "
+            "(cp311-cp311-manylinux_2_26_x86_64): no release of it installs on Linux at all."
         ),
     ):
-        generate(rule_runner, "pycrypto")
+        generate(rule_runner, "pywin32")
 
 
 def test_resolve_and_diff_flags() -> None:

@@ -4,7 +4,12 @@ A resolve's whole lockfile is resolved and installed flat once per platform, for
 target of that platform, and split into one digest per distribution by its `.dist-info/RECORD`.
 So an edit to first-party code never reinstalls anything, and a distribution shared by many
 targets is zipped once (see `zips`). Without `[python].enable_resolves` there is no lockfile, and
-each target's own requirements are installed instead.
+each target's own requirements are installed instead, from wheels only.
+
+A locked requirement that has only an sdist for a platform is built into a wheel on this host,
+once, by a cached process keyed by the sdist's URL and hash; Pex, resolving the lockfile, then
+reuses that wheel from its cache. Only a pure-Python wheel may go into a zip: native code built
+here is linked against this host, not Lambda.
 """
 
 from __future__ import annotations
@@ -21,7 +26,13 @@ from pants.backend.python.util_rules.pex import Pex, PexRequest
 from pants.backend.python.util_rules.pex_cli import PexCliProcess
 from pants.backend.python.util_rules.pex_environment import PexEnvironment
 from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsRequest
-from pants.backend.python.util_rules.pex_requirements import EntireLockfile, Lockfile, Resolve
+from pants.backend.python.util_rules.pex_requirements import (
+    EntireLockfile,
+    Lockfile,
+    Resolve,
+    ResolvePexConfig,
+    ResolvePexConfigRequest,
+)
 from pants.engine.addresses import Address
 from pants.engine.fs import (
     CreateDigest,
@@ -35,19 +46,33 @@ from pants.engine.fs import (
     RemovePrefix,
     SymlinkEntry,
 )
-from pants.engine.process import ProcessExecutionFailure, ProcessResult
+from pants.engine.process import (
+    FallibleProcessResult,
+    ProcessExecutionFailure,
+    ProcessResult,
+)
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.util.docutil import bin_name
+from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from aws_lambda.distributions import Distribution, read_distributions
-from aws_lambda.pex_lock import hash_mismatches
+from aws_lambda.pex_lock import (
+    NativeSdist,
+    SdistArtifact,
+    describe_native_sdists,
+    hash_mismatches,
+    is_pure_python,
+    locked_sdists,
+    read_lock,
+    wheel_tags,
+)
 from aws_lambda.util_rules.platform import TargetPlatform, restore_or_regenerate
 
-_PEX_ARGS = (
-    # Lambda runs wheels only: never build an sdist for a platform we are not on.
-    "--no-build",
-)
+# Without a lockfile no sdist is pinned to a hash: wheels only.
+_UNLOCKED_PEX_ARGS = ("--no-build",)
 _DEPENDENCIES_DIR = "lambda-dependencies"
+_BUILT_PEX = "built.pex"
 
 
 class LambdaDependenciesError(Exception):
@@ -107,10 +132,119 @@ class _InstalledTree:
     description: str
 
 
+@dataclass(frozen=True)
+class BuildSdistRequest:
+    artifact: SdistArtifact
+    resolve: str
+
+
+@dataclass(frozen=True)
+class BuiltSdist:
+    """The tags of the wheel that an sdist builds into on this host."""
+
+    artifact: SdistArtifact
+    wheel_tags: tuple[str, ...]
+
+    @property
+    def is_pure_python(self) -> bool:
+        return is_pure_python(self.wheel_tags)
+
+
+@rule(desc="Build an sdist into a wheel", level=LogLevel.DEBUG)
+async def build_sdist(request: BuildSdistRequest, pex_env: PexEnvironment) -> BuiltSdist:
+    # The interpreter that runs Pex builds it, as when Pex resolves a lockfile for a platform,
+    # and into the same cache of built wheels, where that resolve finds it.
+    artifact = request.artifact
+    resolve_config = await Get(ResolvePexConfig, ResolvePexConfigRequest(request.resolve))
+    result = await Get(
+        FallibleProcessResult,
+        PexCliProcess(
+            subcommand=(),
+            extra_args=(
+                "--intransitive",
+                "--layout=loose",
+                f"--output-file={_BUILT_PEX}",
+                *resolve_config.pex_args(),
+                *pex_root_args(pex_env),
+                artifact.pinned_requirement,
+            ),
+            output_directories=(f"{_BUILT_PEX}/.deps",),
+            description=f"Building {artifact.filename} into a wheel",
+        ),
+    )
+    if result.exit_code != 0:
+        raise LambdaDependenciesError(
+            softwrap(
+                f"""
+                The resolve `{request.resolve}` takes {artifact} as an sdist, since no wheel of
+                it runs on one of its Lambda platforms, and building it into a wheel on this
+                host failed:
+                """
+            )
+            + "\n\n"
+            + result.stderr.decode(errors="replace").strip()
+        )
+    contents = await Get(
+        DigestContents,
+        DigestSubset(result.output_digest, PathGlobs([f"{_BUILT_PEX}/.deps/*/*.dist-info/WHEEL"])),
+    )
+    tags = tuple(tag for content in contents for tag in wheel_tags(content.content.decode()))
+    return BuiltSdist(artifact, tags)
+
+
+@dataclass(frozen=True)
+class _LockedSdistsRequest:
+    resolve: str
+    platform_tag: str
+
+
+@dataclass(frozen=True)
+class _LockedSdists:
+    sdists: tuple[SdistArtifact, ...]
+
+
+@rule
+async def read_locked_sdists(
+    request: _LockedSdistsRequest, python_setup: PythonSetup
+) -> _LockedSdists:
+    """The sdists a platform's locked resolve takes; every sdist if the lock has no such resolve.
+
+    Read once per resolve and platform, however many lambdas use them.
+    """
+    contents = await Get(DigestContents, PathGlobs([python_setup.resolves[request.resolve]]))
+    by_platform = locked_sdists(read_lock(contents[0].content.decode())) if contents else {}
+    if request.platform_tag in by_platform:
+        return _LockedSdists(by_platform[request.platform_tag])
+    every_sdist = {sdist for sdists in by_platform.values() for sdist in sdists}
+    return _LockedSdists(tuple(sorted(every_sdist, key=str)))
+
+
 @rule
 async def install_lambda_distributions(
     request: InstallLambdaDistributionsRequest, python_setup: PythonSetup
 ) -> InstalledDistributions:
+    if python_setup.enable_resolves:
+        # Before Pex builds them: a lockfile made elsewhere may hold sdists with native code.
+        platform = request.target_platform.platform
+        locked = await Get(
+            _LockedSdists, _LockedSdistsRequest(request.resolve, platform.most_specific_tag)
+        )
+        built = await MultiGet(
+            Get(BuiltSdist, BuildSdistRequest(sdist, request.resolve)) for sdist in locked.sdists
+        )
+        natives = [
+            NativeSdist(b.artifact, b.wheel_tags, ((str(platform), (request.address.spec,)),))
+            for b in built
+            if not b.is_pure_python
+        ]
+        if natives:
+            raise LambdaDependenciesError(
+                describe_native_sdists(
+                    request.resolve,
+                    natives,
+                    f"{bin_name()} generate-lockfiles --resolve={request.resolve}",
+                )
+            )
     resolved = await (
         Get(
             _ResolvedDependencies, _ResolveLockfileRequest(request.resolve, request.target_platform)
@@ -149,7 +283,7 @@ async def resolve_lockfile(
                 requirements=EntireLockfile(lockfile),
                 complete_platforms=platform.complete_platforms,
                 layout=PexLayout.PACKED,
-                additional_args=(*_PEX_ARGS, *pex_root_args(pex_env)),
+                additional_args=pex_root_args(pex_env),
                 description=f"Resolving {lockfile.url} for {platform.description}",
             ),
         )
@@ -176,7 +310,7 @@ async def resolve_requirements(
             output_filename="lambda-requirements.pex",
             layout=PexLayout.PACKED,
             complete_platforms=platform.complete_platforms,
-            additional_args=(*_PEX_ARGS, *pex_root_args(pex_env)),
+            additional_args=(*_UNLOCKED_PEX_ARGS, *pex_root_args(pex_env)),
             description=f"Resolving requirements of {request.address} for {platform.description}",
         ),
     )
