@@ -1,7 +1,8 @@
 """A realistic second monorepo (`repo/`), locked, packaged and invoked through its own `./pants`.
 
 Seven lambdas on python3.11 to 3.13, x86_64 and arm64, two resolves, a shared library, a
-namespace package split across two source roots and a `resources` file. The test copies the
+namespace package split across two source roots, a `resources` file and an sdist-only
+distribution (docopt). The test copies the
 repository, adds the bootstrap files and the backend's sources (as docs/other-repos.md says),
 runs `generate-lockfiles` and `package ::`, checks the native code of every zip, and invokes
 every x86_64 zip with its runtime's CPython, as Lambda would. Its BUILD files are not part of
@@ -20,7 +21,6 @@ from typing import Any
 
 import pytest
 import tomllib
-
 from e2e.lambda_zips import elf_machine, find_cpython, invoke, unzip
 from plugin.fresh_repo import code_blocks, copy_bootstrap, copy_plugin_sources, pants
 
@@ -54,7 +54,7 @@ LAMBDAS = {
         Lambda("lambdas/auth:auth-arm64", "3.11", "arm64", AUTH),
         Lambda("lambdas/auth:auth-py313-arm64", "3.13", "arm64", AUTH),
         Lambda("lambdas/report:report", "3.12", "x86_64", frozenset({"numpy", "pandas"})),
-        Lambda("lambdas/acme/catalog:catalog", "3.13", "x86_64", frozenset({"orjson"})),
+        Lambda("lambdas/acme/catalog:catalog", "3.13", "x86_64", frozenset({"docopt", "orjson"})),
         Lambda("lambdas/notify:notify", "3.11", "x86_64", frozenset({"requests", "urllib3"})),
     ]
 }
@@ -198,7 +198,7 @@ def test_report_totals_rows_with_pandas_as_its_resource_says(repo: Path, tmp_pat
 
 
 def test_catalog_imports_both_portions_of_the_namespace_package(repo: Path, tmp_path: Path) -> None:
-    event = {"discount_percent": 10, "prices": {"tea": 300, "cake": 455}}
+    event = {"argv": ["--discount=10"], "prices": {"tea": 300, "cake": 455}}
     status, body = call(repo, tmp_path, "lambdas/acme/catalog:catalog", event)
     assert status == 200
     assert body == {"prices": {"tea": 270, "cake": 410}, "acme_is_a_namespace": True}
@@ -206,6 +206,7 @@ def test_catalog_imports_both_portions_of_the_namespace_package(repo: Path, tmp_
         names = set(archive.namelist())
     assert {"acme/catalog/handler.py", "acme/pricing/discounts.py"} <= names
     assert "acme/__init__.py" not in names, "`acme` is a PEP 420 namespace package"
+    assert "docopt.py" in names, "docopt's sdist is built into a wheel for the zip"
 
 
 def test_notify_runs_on_the_legacy_resolve(repo: Path, tmp_path: Path) -> None:

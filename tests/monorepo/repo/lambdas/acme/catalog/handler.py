@@ -3,10 +3,13 @@
 import acme  # pants: no-infer-dep (a namespace package has no file to own it)
 import orjson
 from acme.pricing.discounts import discounted
+from docopt import docopt  # published as an sdist only
+
+USAGE = """Usage: catalog --discount=<percent>"""
 
 
 def handler(event, context):
-    percent = event["discount_percent"]
+    percent = int(docopt(USAGE, argv=event["argv"])["--discount"])
     prices = {sku: discounted(cents, percent) for sku, cents in event["prices"].items()}
     body = {
         "prices": prices,
