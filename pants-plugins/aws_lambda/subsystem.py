@@ -7,10 +7,11 @@ from typing import Optional
 
 from pants.engine.rules import collect_rules, rule
 from pants.engine.target import Target
-from pants.option.option_types import BoolOption, EnumOption
+from pants.option.option_types import BoolOption, EnumListOption, EnumOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import softwrap
 
+from aws_lambda.dev_hosts import DEFAULT_DEV_HOSTS, LINUX_GLIBC, MACOS_VERSION
 from aws_lambda.runtimes import (
     LambdaArchitecture,
     LambdaPlatform,
@@ -67,6 +68,19 @@ class LambdaSubsystem(Subsystem):
             Whether Lambda targets that do not set `compile_bytecode` themselves ship
             unchecked-hash bytecode for their runtime, compiled by a local CPython of the
             runtime's version, so that cold starts do not compile every imported module again.
+            """
+        ),
+    )
+    dev_hosts = EnumListOption(
+        default=list(DEFAULT_DEV_HOSTS),
+        help=softwrap(
+            f"""
+            The developer hosts that a resolve used by lambdas is also locked for, in the same
+            lockfile, so that `test` runs there: each is locked once per CPython minor version
+            that the resolve's interpreter constraints allow. Linux hosts need glibc
+            {'.'.join(map(str, LINUX_GLIBC))} or newer, macOS hosts macOS
+            {'.'.join(map(str, MACOS_VERSION))} or newer. Lambda zips use only their own
+            Lambda platform's locked resolve. Set to `[]` to lock for Lambda platforms only.
             """
         ),
     )

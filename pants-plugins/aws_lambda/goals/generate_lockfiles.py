@@ -1,7 +1,8 @@
 """`generate-lockfiles` that respects the Lambda platforms of each resolve.
 
 A resolve that lambdas use is locked with `pex3 lock create --style=strict` and one generated
-complete platform per (runtime, architecture) those lambdas target. Pex then writes one locked
+complete platform per (runtime, architecture) those lambdas target, plus one per developer host
+and CPython minor version (`[lambda].dev_hosts`) for tests. Pex then writes one locked
 resolve per platform, each at the newest versions that have wheels for that platform: for
 example numpy 2.2 for python3.11 on glibc 2.26 and numpy 2.5 for python3.12 on glibc 2.34.
 Resolves without lambdas are handed to the Python backend's universal lock as before.
@@ -66,6 +67,7 @@ from pants.util.ordered_set import FrozenOrderedSet
 from pants.util.strutil import softwrap
 
 from aws_lambda import subsystem
+from aws_lambda.dev_hosts import DevHostPlatform, dev_host_platforms
 from aws_lambda.pex_lock import (
     describe_lock_failure,
     locked_versions,
@@ -74,7 +76,7 @@ from aws_lambda.pex_lock import (
     unlockable_requirements,
 )
 from aws_lambda.runtimes import LambdaPlatform, LambdaRuntime
-from aws_lambda.subsystem import LambdaSettings, LambdaSettingsRequest
+from aws_lambda.subsystem import LambdaSettings, LambdaSettingsRequest, LambdaSubsystem
 from aws_lambda.target_types import LambdaCompletePlatformsField, LambdaRuntimeField
 from aws_lambda.util_rules import platform, sdists
 from aws_lambda.util_rules.install import pex_root_args
@@ -96,11 +98,21 @@ class GenerateLambdaLockfile(GenerateLockfile):
     platforms: tuple[LambdaPlatform, ...]
     # `file` targets of lambdas that bring their own complete platform JSON.
     complete_platform_addresses: tuple[str, ...] = ()
+    # Where tests of the resolve's code run; never what a zip is built for.
+    dev_platforms: tuple[DevHostPlatform, ...] = ()
 
 
 @rule
 def wrap_lambda_lockfile_request(request: GenerateLambdaLockfile) -> WrappedGenerateLockfile:
     return WrappedGenerateLockfile(request)
+
+
+@rule
+async def generate_dev_host_complete_platform(platform: DevHostPlatform) -> CompletePlatforms:
+    path = "__dev_hosts/{}.json".format(str(platform).replace(" ", "-"))
+    content = platform.complete_platform_json().encode()
+    digest = await Get(Digest, CreateDigest([FileContent(path, content)]))
+    return CompletePlatforms([path], digest=digest)
 
 
 @dataclass(frozen=True)
@@ -219,7 +231,10 @@ core_generate_lockfiles.determine_resolves_to_generate = _offer_lambda_resolves_
 
 @rule
 async def setup_lambda_aware_lockfile_requests(
-    requested: RequestedLambdaAwareResolveNames, all_targets: AllTargets, python_setup: PythonSetup
+    requested: RequestedLambdaAwareResolveNames,
+    all_targets: AllTargets,
+    python_setup: PythonSetup,
+    lambda_subsystem: LambdaSubsystem,
 ) -> UserGenerateLockfiles:
     requirement_fields = defaultdict(set)
     lambda_targets = []
@@ -253,6 +268,11 @@ async def setup_lambda_aware_lockfile_requests(
         resolve = tgt[PythonResolveField].normalized_value(python_setup)
         resolve_custom_platforms[resolve].update(address.spec for address in addresses)
 
+    python_universe = {
+        *python_setup.interpreter_versions_universe,
+        *("{}.{}".format(*runtime.python_version) for runtime in LambdaRuntime),
+    }
+
     def request_for(resolve: str) -> GenerateLockfile:
         requirements = PexRequirements.req_strings_from_requirement_fields(
             requirement_fields[resolve]
@@ -271,10 +291,14 @@ async def setup_lambda_aware_lockfile_requests(
                 lockfile_dest=lockfile_dest,
                 diff=False,
             )
+        python_versions = interpreter_constraints.partition_into_major_minor_versions(
+            sorted(python_universe)
+        )
         return GenerateLambdaLockfile(
             requirements=requirements,
             interpreter_constraints=interpreter_constraints,
             platforms=tuple(sorted(resolve_platforms[resolve], key=str)),
+            dev_platforms=dev_host_platforms(python_versions, tuple(lambda_subsystem.dev_hosts)),
             complete_platform_addresses=tuple(sorted(resolve_custom_platforms[resolve])),
             resolve_name=resolve,
             lockfile_dest=lockfile_dest,
@@ -296,6 +320,10 @@ async def generate_lambda_lockfile(
         Get(CompletePlatforms, LambdaPlatform, lambda_platform)
         for lambda_platform in request.platforms
     )
+    dev_platforms = await MultiGet(
+        Get(CompletePlatforms, DevHostPlatform, dev_platform)
+        for dev_platform in request.dev_platforms
+    )
     custom_platforms = await Get(
         CompletePlatforms,
         UnparsedAddressInputs(
@@ -304,7 +332,7 @@ async def generate_lambda_lockfile(
             description_of_origin=f"`complete_platforms` of lambdas in {request.resolve_name}",
         ),
     )
-    complete_platforms = (*generated_platforms, custom_platforms)
+    complete_platforms = (*generated_platforms, *dev_platforms, custom_platforms)
     input_digest = await Get(
         Digest, MergeDigests([pip_setup.digest, *(cp.digest for cp in complete_platforms)])
     )
@@ -325,6 +353,10 @@ async def generate_lambda_lockfile(
                 "--resolver-version",
                 "pip-2020-resolver",
                 "--indent=2",
+                # Hash wheels from the index's metadata instead of downloading every platform's,
+                # and resolve the platforms at once: the resolves wait on the index, not the CPU.
+                "--avoid-downloads",
+                f"--jobs={len(complete_platforms)}",
                 *pip_setup.args,
                 *pex_root_args(pex_env),
                 *platform_args,
@@ -335,12 +367,20 @@ async def generate_lambda_lockfile(
             description=(
                 f"Generate lockfile for {request.resolve_name} for "
                 + ", ".join([*map(str, request.platforms), *request.complete_platform_addresses])
+                + (
+                    f" and {len(request.dev_platforms)} developer host platforms"
+                    if request.dev_platforms
+                    else ""
+                )
             ),
             # As for the Python backend: always lock against the index as it is now.
             cache_scope=ProcessCacheScope.PER_SESSION,
         ),
     )
-    platform_names = {p.most_specific_tag: str(p) for p in request.platforms}
+    platform_names = {
+        **{p.most_specific_tag: str(p) for p in request.platforms},
+        **{p.most_specific_tag: str(p) for p in request.dev_platforms},
+    }
     if result.exit_code != 0:
         stderr = result.stderr.decode(errors="replace")
         unlockable = unlockable_requirements(stderr, frozenset(platform_names))

@@ -24,6 +24,7 @@ from pants.testutil.option_util import create_subsystem
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error, run_rule_with_mocks
 from pants.util.ordered_set import FrozenOrderedSet
 
+from aws_lambda.dev_hosts import DEFAULT_DEV_HOSTS, DevHost, DevHostPlatform, dev_host_platforms
 from aws_lambda.goals import generate_lockfiles
 from aws_lambda.goals.generate_lockfiles import (
     GenerateLambdaLockfile,
@@ -92,12 +93,42 @@ def test_lambda_resolves_lock_for_their_platforms(rule_runner: RuleRunner) -> No
         interpreter_constraints=InterpreterConstraints(["CPython>=3.11,<3.14"]),
         platforms=(PY311_X86_64, PY312_X86_64),
         complete_platform_addresses=("//:platform",),
+        dev_platforms=dev_host_platforms(("3.11", "3.12", "3.13"), DEFAULT_DEV_HOSTS),
         resolve_name="lambdas",
         lockfile_dest="lambdas.lock",
         diff=False,
     )
     assert isinstance(tools, GeneratePythonLockfile)
     assert tools.requirements == FrozenOrderedSet(["black"])
+
+
+def test_dev_hosts_are_configurable(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            "BUILD": dedent(
+                """\
+                python_requirement(name="six", requirements=["six"], resolve="lambdas")
+                lambda_function(name="a", handler="a:handler", resolve="lambdas")
+                """
+            )
+        }
+    )
+    set_pex_options(
+        rule_runner,
+        "--python-enable-resolves",
+        "--no-python-resolves-generate-lockfiles",
+        "--python-resolves={'lambdas': 'lambdas.lock'}",
+        "--python-interpreter-constraints=['CPython==3.12.*']",
+        "--lambda-dev-hosts=['linux-x86_64', 'windows-x86_64']",
+    )
+    (request,) = rule_runner.request(
+        UserGenerateLockfiles, [RequestedLambdaAwareResolveNames(["lambdas"])]
+    )
+    assert isinstance(request, GenerateLambdaLockfile)
+    assert request.dev_platforms == (
+        DevHostPlatform((3, 12), DevHost.linux_x86_64),
+        DevHostPlatform((3, 12), DevHost.windows_x86_64),
+    )
 
 
 def determine_resolves(*, resolves_generate_lockfiles: bool = False) -> KnownUserResolveNames:
@@ -125,11 +156,14 @@ def test_pants_own_lockfile_generation_must_be_off() -> None:
         determine_resolves(resolves_generate_lockfiles=True)
 
 
-def generate(rule_runner: RuleRunner, requirement: str) -> dict:
+def generate(
+    rule_runner: RuleRunner, requirement: str, dev_platforms: tuple[DevHostPlatform, ...] = ()
+) -> dict:
     request = GenerateLambdaLockfile(
         requirements=FrozenOrderedSet([requirement]),
         interpreter_constraints=InterpreterConstraints(["CPython>=3.11,<3.13"]),
         platforms=(PY311_X86_64, PY312_X86_64),
+        dev_platforms=dev_platforms,
         resolve_name="lambdas",
         lockfile_dest="lambdas.lock",
         diff=False,
@@ -157,6 +191,32 @@ def test_each_platform_gets_the_newest_wheels_it_can_run(rule_runner: RuleRunner
     (py312_wheel,) = wheels[("cp312", "cp312", "manylinux_2_34_x86_64")]
     assert "manylinux_2_28" not in py311_wheel and "manylinux_2_27" not in py311_wheel
     assert "manylinux_2_28_x86_64" in py312_wheel
+
+
+def wheel_names(resolve: dict) -> list[str]:
+    return [
+        artifact["url"].rsplit("/", 1)[-1]
+        for requirement in resolve["locked_requirements"]
+        for artifact in requirement["artifacts"]
+    ]
+
+
+def test_dev_hosts_get_a_locked_resolve_of_their_own_wheels(rule_runner: RuleRunner) -> None:
+    dev_platforms = dev_host_platforms(("3.12",), (DevHost.macos_x86_64, DevHost.macos_arm64))
+    lock = generate(rule_runner, "msgspec", dev_platforms)
+    resolves = {"-".join(r["platform_tag"]): r for r in lock["locked_resolves"]}
+    assert set(resolves) == {
+        "cp311-cp311-manylinux_2_26_x86_64",
+        "cp312-cp312-manylinux_2_34_x86_64",
+        "cp312-cp312-macosx_12_0_x86_64",
+        "cp312-cp312-macosx_12_0_arm64",
+    }
+    (x86_64_wheel,) = wheel_names(resolves["cp312-cp312-macosx_12_0_x86_64"])
+    (arm64_wheel,) = wheel_names(resolves["cp312-cp312-macosx_12_0_arm64"])
+    assert x86_64_wheel.startswith("msgspec-") and "-cp312-cp312-macosx_" in x86_64_wheel
+    assert x86_64_wheel.endswith(("_x86_64.whl", "_universal2.whl"))
+    assert "-cp312-cp312-macosx_" in arm64_wheel
+    assert arm64_wheel.endswith(("_arm64.whl", "_universal2.whl"))
 
 
 def test_requirement_without_a_wheel_or_sdist_names_distribution_and_platform(
@@ -189,6 +249,7 @@ def test_resolve_and_diff_flags() -> None:
         "--python-enable-resolves",
         "--no-python-resolves-generate-lockfiles",
         "--python-resolves={'lambdas': 'lambdas.lock', 'tools': 'tools.lock'}",
+        "--lambda-dev-hosts=[]",
     ]
     old_lock = {
         "style": "strict",

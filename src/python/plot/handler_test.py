@@ -1,0 +1,10 @@
+import base64
+
+import numpy
+
+from plot.handler import handler
+
+
+def test_renders_a_png() -> None:
+    result = handler({"values": numpy.linspace(0, 1, 5).tolist()}, None)
+    assert base64.b64decode(result["png_base64"]).startswith(b"\x89PNG")
