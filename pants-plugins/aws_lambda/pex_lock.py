@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from packaging.version import Version
+
 _NO_MATCH = re.compile(r"No matching distribution found for (?P<requirement>\S+)")
 _HASH_MISMATCH = re.compile(
     r"(?m)^\d+\. (?P<project>\S+) (?P<version>\S+) from (?P<url>\S+)\n\s+Expected "
@@ -144,14 +146,8 @@ def locked_versions(lock: Mapping[str, Any], platform_names: Mapping[str, str]) 
     e.g. `"numpy (python3.11 x86_64)"`. `platform_names` maps the tags of locked resolves to how
     users know them; other tags are shown as they are.
     """
-    by_project: dict[str, dict[str, str]] = {}
-    for resolve in lock["locked_resolves"]:
-        tag = "-".join(resolve.get("platform_tag") or ())
-        platform = platform_names.get(tag, tag)
-        for locked in resolve["locked_requirements"]:
-            by_project.setdefault(locked["project_name"], {})[platform] = locked["version"]
     versions = {}
-    for project, by_platform in by_project.items():
+    for project, by_platform in versions_by_platform(lock, platform_names).items():
         if len(set(by_platform.values())) == 1:
             versions[project] = next(iter(by_platform.values()))
         else:
@@ -280,3 +276,49 @@ def describe_native_sdists(resolve: str, natives: Sequence[NativeSdist], regener
             "requirement from this resolve.",
         ]
     )
+
+
+def versions_by_platform(
+    lock: Mapping[str, Any], platform_names: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    """Each project's version on each platform that locks it, by the platform's name."""
+    by_project: dict[str, dict[str, str]] = {}
+    for resolve in lock["locked_resolves"]:
+        tag = "-".join(resolve.get("platform_tag") or ())
+        platform = platform_names.get(tag, tag)
+        for locked in resolve["locked_requirements"]:
+            by_project.setdefault(locked["project_name"], {})[platform] = locked["version"]
+    return by_project
+
+
+def unifying_pins(lock: Mapping[str, Any]) -> tuple[str, ...]:
+    """`name==version` for each project locked at several versions: the oldest of them.
+
+    The oldest is the newest version that the most constrained platform has wheels for, so the
+    only candidate that can serve every platform.
+    """
+    return tuple(
+        f"{project}=={min(by_platform.values(), key=Version)}"
+        for project, by_platform in sorted(versions_by_platform(lock, {}).items())
+        if len(set(by_platform.values())) > 1
+    )
+
+
+def split_lines(lock: Mapping[str, Any], platform_names: Mapping[str, str]) -> tuple[str, ...]:
+    """One line per project locked at several versions: each version and its platforms."""
+    lines = []
+    for project, by_platform in sorted(versions_by_platform(lock, platform_names).items()):
+        platforms_by_version: dict[str, list[str]] = {}
+        for platform, version in sorted(by_platform.items()):
+            platforms_by_version.setdefault(version, []).append(platform)
+        if len(platforms_by_version) > 1:
+            lines.append(
+                f"{project}: "
+                + "; ".join(
+                    f"{version} for {', '.join(platforms)}"
+                    for version, platforms in sorted(
+                        platforms_by_version.items(), key=lambda item: Version(item[0])
+                    )
+                )
+            )
+    return tuple(lines)

@@ -19,6 +19,8 @@ from aws_lambda.pex_lock import (
     locked_versions,
     newest_artifacts_summary,
     read_lock,
+    split_lines,
+    unifying_pins,
     unlockable_requirements,
     wheel_tags,
 )
@@ -236,3 +238,43 @@ def test_native_sdists_name_platforms_lambdas_why_and_fixes() -> None:
     assert "manylinux wheels" in message
     assert "`[python-repos].find_links`" in message and "run `pants generate-lockfiles`" in message
     assert "layer built elsewhere" in message
+
+
+def _lock(**versions_by_tag: dict[str, str]) -> dict:
+    return {
+        "locked_resolves": [
+            {
+                "platform_tag": tag.split("-"),
+                "locked_requirements": [
+                    {"project_name": project, "version": version}
+                    for project, version in versions.items()
+                ],
+            }
+            for tag, versions in versions_by_tag.items()
+        ]
+    }
+
+
+SPLIT_LOCK = _lock(
+    **{
+        "cp311-cp311-manylinux_2_26_x86_64": {"numpy": "2.2.6", "six": "1.17.0"},
+        "cp312-cp312-manylinux_2_34_aarch64": {"numpy": "2.5.5", "six": "1.17.0"},
+        "cp312-cp312-macosx_12_0_arm64": {"numpy": "2.10.0", "six": "1.17.0"},
+    }
+)
+
+
+def test_unifying_pins_take_the_oldest_version_of_each_disagreeing_project() -> None:
+    # 2.10.0 is newer than 2.5.5: versions compare as versions, not strings.
+    assert unifying_pins(SPLIT_LOCK) == ("numpy==2.2.6",)
+
+
+def test_split_lines_name_each_version_and_its_platforms() -> None:
+    names = {
+        "cp311-cp311-manylinux_2_26_x86_64": "python3.11 x86_64",
+        "cp312-cp312-manylinux_2_34_aarch64": "python3.12 arm64",
+    }
+    assert split_lines(SPLIT_LOCK, names) == (
+        "numpy: 2.2.6 for python3.11 x86_64; 2.5.5 for python3.12 arm64; "
+        "2.10.0 for cp312-cp312-macosx_12_0_arm64",
+    )

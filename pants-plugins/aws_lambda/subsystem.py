@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Optional
 
 from pants.engine.rules import collect_rules, rule
@@ -26,6 +27,13 @@ from aws_lambda.target_types import (
     LambdaRuntimeProvidedField,
     RuntimeProvided,
 )
+
+
+class LockVersions(Enum):
+    """How `generate-lockfiles` picks versions across a resolve's platforms."""
+
+    shared = "shared"
+    newest_per_platform = "newest-per-platform"
 
 
 class LambdaSubsystem(Subsystem):
@@ -81,6 +89,19 @@ class LambdaSubsystem(Subsystem):
             {'.'.join(map(str, LINUX_GLIBC))} or newer, macOS hosts macOS
             {'.'.join(map(str, MACOS_VERSION))} or newer. Lambda zips use only their own
             Lambda platform's locked resolve. Set to `[]` to lock for Lambda platforms only.
+            """
+        ),
+    )
+    lock_versions = EnumOption(
+        default=LockVersions.shared,
+        help=softwrap(
+            """
+            How `generate-lockfiles` picks the version of each distribution across a resolve's
+            platforms, Lambda platforms and developer hosts alike. `shared`: one version for
+            all of them, the newest that the most constrained platform has wheels for, so
+            that what was tested is what runs; a distribution stays split only where that
+            version has no wheel for some platform, and the goal lists every split.
+            `newest-per-platform`: each platform gets the newest version it has wheels for.
             """
         ),
     )

@@ -5,12 +5,15 @@ complete platform per (runtime, architecture) those lambdas target, plus one per
 and CPython minor version (`[lambda].dev_hosts`) for tests. Pex then writes one locked
 resolve per platform, each at the newest versions that have wheels for that platform: for
 example numpy 2.2 for python3.11 on glibc 2.26 and numpy 2.5 for python3.12 on glibc 2.34.
+With `[lambda].lock_versions = "shared"` the resolve is locked again with each distribution
+that disagrees pinned to its oldest locked version, so that every platform runs the same one.
 Resolves without lambdas are handed to the Python backend's universal lock as before.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -73,14 +76,23 @@ from aws_lambda.pex_lock import (
     locked_versions,
     newest_artifacts_summary,
     read_lock,
+    split_lines,
+    unifying_pins,
     unlockable_requirements,
 )
 from aws_lambda.runtimes import LambdaPlatform, LambdaRuntime
-from aws_lambda.subsystem import LambdaSettings, LambdaSettingsRequest, LambdaSubsystem
+from aws_lambda.subsystem import (
+    LambdaSettings,
+    LambdaSettingsRequest,
+    LambdaSubsystem,
+    LockVersions,
+)
 from aws_lambda.target_types import LambdaCompletePlatformsField, LambdaRuntimeField
 from aws_lambda.util_rules import platform, sdists
 from aws_lambda.util_rules.install import pex_root_args
 from aws_lambda.util_rules.sdists import CheckLockedSdistsRequest, LockedSdistsChecked
+
+logger = logging.getLogger(__name__)
 
 
 class LambdaLockfileConfigError(Exception):
@@ -308,13 +320,28 @@ async def setup_lambda_aware_lockfile_requests(
     return UserGenerateLockfiles(request_for(resolve) for resolve in requested)
 
 
-@rule(desc="Generate Lambda platform lockfile", level=LogLevel.DEBUG)
-async def generate_lambda_lockfile(
-    request: GenerateLambdaLockfile,
-    generate_lockfiles_subsystem: GenerateLockfilesSubsystem,
-    python_setup: PythonSetup,
-    pex_env: PexEnvironment,
-) -> GenerateLockfileResult:
+_PINS_FILE = "__lambda_unified_versions.txt"
+
+
+@dataclass(frozen=True)
+class _PexLockRequest:
+    request: GenerateLambdaLockfile
+    # `name==version` constraints that make the platforms agree.
+    pins: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _PexLock:
+    exit_code: int
+    stderr: str
+    lock: bytes
+
+
+@rule(desc="Run Pex to lock a Lambda resolve", level=LogLevel.DEBUG)
+async def run_pex_lock(
+    lock_request: _PexLockRequest, python_setup: PythonSetup, pex_env: PexEnvironment
+) -> _PexLock:
+    request, pins = lock_request.request, lock_request.pins
     pip_setup = await setup_pip_args_and_constraints_file(request.resolve_name)
     generated_platforms = await MultiGet(
         Get(CompletePlatforms, LambdaPlatform, lambda_platform)
@@ -333,8 +360,13 @@ async def generate_lambda_lockfile(
         ),
     )
     complete_platforms = (*generated_platforms, *dev_platforms, custom_platforms)
+    pins_digest = await Get(
+        Digest,
+        CreateDigest([FileContent(_PINS_FILE, "".join(f"{pin}\n" for pin in pins).encode())]),
+    )
     input_digest = await Get(
-        Digest, MergeDigests([pip_setup.digest, *(cp.digest for cp in complete_platforms)])
+        Digest,
+        MergeDigests([pip_setup.digest, pins_digest, *(cp.digest for cp in complete_platforms)]),
     )
     platform_args = [arg for cp in complete_platforms for arg in cp.generate_pex_arg_list()]
     result = await Get(
@@ -344,7 +376,7 @@ async def generate_lambda_lockfile(
             extra_args=(
                 "--output=lock.json",
                 "--no-emit-warnings",
-                # One locked resolve per Lambda platform, each at the newest versions it allows.
+                # One locked resolve per platform, each at the newest versions it allows.
                 "--style=strict",
                 # A wheel for the platform where one exists, else the sdist (see `sdists`).
                 "--prefer-binary",
@@ -360,12 +392,14 @@ async def generate_lambda_lockfile(
                 *pip_setup.args,
                 *pex_root_args(pex_env),
                 *platform_args,
+                f"--constraints={_PINS_FILE}",
                 *request.requirements,
             ),
             additional_input_digest=input_digest,
             output_files=("lock.json",),
             description=(
-                f"Generate lockfile for {request.resolve_name} for "
+                (f"Lock ({len(pins)} versions unified) " if pins else "Lock ")
+                + f"{request.resolve_name} for "
                 + ", ".join([*map(str, request.platforms), *request.complete_platform_addresses])
                 + (
                     f" and {len(request.dev_platforms)} developer host platforms"
@@ -377,13 +411,26 @@ async def generate_lambda_lockfile(
             cache_scope=ProcessCacheScope.PER_SESSION,
         ),
     )
+    lock = b""
+    if result.exit_code == 0:
+        lock = (await Get(DigestContents, Digest, result.output_digest))[0].content
+    return _PexLock(result.exit_code, result.stderr.decode(errors="replace"), lock)
+
+
+@rule(desc="Generate Lambda platform lockfile", level=LogLevel.DEBUG)
+async def generate_lambda_lockfile(
+    request: GenerateLambdaLockfile,
+    generate_lockfiles_subsystem: GenerateLockfilesSubsystem,
+    lambda_subsystem: LambdaSubsystem,
+) -> GenerateLockfileResult:
+    pip_setup = await setup_pip_args_and_constraints_file(request.resolve_name)
     platform_names = {
         **{p.most_specific_tag: str(p) for p in request.platforms},
         **{p.most_specific_tag: str(p) for p in request.dev_platforms},
     }
-    if result.exit_code != 0:
-        stderr = result.stderr.decode(errors="replace")
-        unlockable = unlockable_requirements(stderr, frozenset(platform_names))
+    newest = await Get(_PexLock, _PexLockRequest(request, ()))
+    if newest.exit_code != 0:
+        unlockable = unlockable_requirements(newest.stderr, frozenset(platform_names))
         probes = await MultiGet(
             Get(NewestArtifacts, ProbeNewestArtifactsRequest(requirement, request.resolve_name))
             for requirement in sorted({u.requirement for u in unlockable})
@@ -391,16 +438,39 @@ async def generate_lambda_lockfile(
         raise LambdaLockfileGenerationError(
             describe_lock_failure(
                 request.resolve_name,
-                stderr,
+                newest.stderr,
                 platform_names,
                 newest_artifacts={probe.requirement: probe.summary for probe in probes},
             )
         )
+    pins = (
+        unifying_pins(json.loads(newest.lock))
+        if lambda_subsystem.lock_versions == LockVersions.shared
+        else ()
+    )
+    # A pin that some platform has no wheel for stays split; the rest are locked again.
+    unified = await Get(_PexLock, _PexLockRequest(request, pins)) if pins else newest
+    if unified.exit_code != 0:
+        failed = {u.requirement for u in unlockable_requirements(unified.stderr, frozenset())}
+        kept = tuple(pin for pin in pins if pin not in failed)
+        unified = await Get(_PexLock, _PexLockRequest(request, kept)) if kept else newest
+    locked = unified if unified.exit_code == 0 else newest
+    splits = split_lines(json.loads(locked.lock), platform_names)
+    if splits:
+        logger.warning(
+            softwrap(
+                f"""
+                The lockfile of `{request.resolve_name}` holds these distributions at different
+                versions on different platforms, because no one version has wheels for all of
+                them (`[lambda].lock_versions = "{lambda_subsystem.lock_versions.value}"`):
+                """
+            )
+            + "".join(f"\n  {split}" for split in splits)
+        )
 
-    lock_contents = await Get(DigestContents, Digest, result.output_digest)
     await Get(
         LockedSdistsChecked,
-        CheckLockedSdistsRequest(request.resolve_name, lock_contents[0].content.decode()),
+        CheckLockedSdistsRequest(request.resolve_name, locked.lock.decode()),
     )
     metadata = PythonLockfileMetadata.new(
         valid_for_interpreter_constraints=request.interpreter_constraints,
@@ -423,7 +493,7 @@ async def generate_lambda_lockfile(
         no_binary=set(pip_setup.resolve_config.no_binary),
     )
     lockfile = metadata.add_header_to_lockfile(
-        lock_contents[0].content,
+        locked.lock,
         regenerate_command=(
             generate_lockfiles_subsystem.custom_command
             or f"{bin_name()} generate-lockfiles --resolve={request.resolve_name}"
@@ -438,7 +508,7 @@ async def generate_lambda_lockfile(
             path=request.lockfile_dest,
             resolve_name=request.resolve_name,
             old=_locked_packages(old[0].content if old else b"", platform_names),
-            new=_locked_packages(lock_contents[0].content, platform_names),
+            new=_locked_packages(locked.lock, platform_names),
         )
     return GenerateLockfileResult(digest, request.resolve_name, request.lockfile_dest, diff)
 

@@ -175,9 +175,32 @@ def generate(
     return json.loads("\n".join(line for line in lines if not line.startswith("//")))
 
 
+def test_platforms_share_the_newest_version_they_all_have_wheels_for(
+    rule_runner: RuleRunner,
+) -> None:
+    # numpy >= 2.3 ships only manylinux_2_27/2_28 wheels for CPython 3.11, which glibc 2.26
+    # cannot load: python3.12 gets python3.11's newest numpy too.
+    lock = generate(rule_runner, "numpy")
+    versions = {
+        tuple(resolve["platform_tag"]): [r["version"] for r in resolve["locked_requirements"]]
+        for resolve in lock["locked_resolves"]
+    }
+    (py311_version,) = versions[("cp311", "cp311", "manylinux_2_26_x86_64")]
+    assert py311_version.startswith("2.2.")
+    assert versions[("cp312", "cp312", "manylinux_2_34_x86_64")] == [py311_version]
+    assert lock["constraints"] == [f"numpy=={py311_version}"]
+
+
 def test_each_platform_gets_the_newest_wheels_it_can_run(rule_runner: RuleRunner) -> None:
     # numpy >= 2.3 ships only manylinux_2_27/2_28 wheels: python3.12 (glibc 2.34) must get
     # one, python3.11 (glibc 2.26) must not.
+    set_pex_options(
+        rule_runner,
+        "--python-enable-resolves",
+        "--no-python-resolves-generate-lockfiles",
+        "--python-resolves={'lambdas': 'lambdas.lock'}",
+        "--lambda-lock-versions=newest-per-platform",
+    )
     lock = generate(rule_runner, "numpy")
     wheels = {
         tuple(resolve["platform_tag"]): [
