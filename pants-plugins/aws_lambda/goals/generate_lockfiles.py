@@ -450,19 +450,32 @@ async def generate_lambda_lockfile(
     )
     # A pin that some platform has no wheel for stays split; the rest are locked again.
     unified = await Get(_PexLock, _PexLockRequest(request, pins)) if pins else newest
-    if unified.exit_code != 0:
-        failed = {u.requirement for u in unlockable_requirements(unified.stderr, frozenset())}
-        kept = tuple(pin for pin in pins if pin not in failed)
+    failed = (
+        unlockable_requirements(unified.stderr, frozenset(platform_names))
+        if unified.exit_code != 0
+        else ()
+    )
+    if failed:
+        kept = tuple(pin for pin in pins if pin not in {u.requirement for u in failed})
         unified = await Get(_PexLock, _PexLockRequest(request, kept)) if kept else newest
     locked = unified if unified.exit_code == 0 else newest
     splits = split_lines(json.loads(locked.lock), platform_names)
     if splits:
+        why = (
+            "".join(
+                f" `{u.requirement}` has no wheel for "
+                f"{platform_names.get(u.platform_tag or '', 'one of them')}."
+                for u in failed
+            )
+            or " they came out so once the others were pinned."
+            if pins
+            else f' `[lambda].lock_versions` is "{LockVersions.newest_per_platform.value}".'
+        )
         logger.warning(
             softwrap(
                 f"""
                 The lockfile of `{request.resolve_name}` holds these distributions at different
-                versions on different platforms, because no one version has wheels for all of
-                them (`[lambda].lock_versions = "{lambda_subsystem.lock_versions.value}"`):
+                versions on different platforms:{why}
                 """
             )
             + "".join(f"\n  {split}" for split in splits)

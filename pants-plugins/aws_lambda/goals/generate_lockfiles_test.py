@@ -191,6 +191,19 @@ def test_platforms_share_the_newest_version_they_all_have_wheels_for(
     assert lock["constraints"] == [f"numpy=={py311_version}"]
 
 
+def test_a_version_without_wheels_for_some_platform_stays_split(rule_runner: RuleRunner) -> None:
+    # numpy 2.2 has no wheels for CPython 3.14: the python3.14 host keeps a newer numpy.
+    lock = generate(rule_runner, "numpy", dev_host_platforms(("3.14",), (DevHost.linux_x86_64,)))
+    versions = {
+        "-".join(resolve["platform_tag"]): resolve["locked_requirements"][0]["version"]
+        for resolve in lock["locked_resolves"]
+    }
+    py311 = versions["cp311-cp311-manylinux_2_26_x86_64"]
+    assert py311.startswith("2.2.")
+    assert versions["cp314-cp314-manylinux_2_28_x86_64"] != py311
+    assert lock["constraints"] == []
+
+
 def test_each_platform_gets_the_newest_wheels_it_can_run(rule_runner: RuleRunner) -> None:
     # numpy >= 2.3 ships only manylinux_2_27/2_28 wheels: python3.12 (glibc 2.34) must get
     # one, python3.11 (glibc 2.26) must not.
