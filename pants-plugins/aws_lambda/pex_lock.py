@@ -322,3 +322,18 @@ def split_lines(lock: Mapping[str, Any], platform_names: Mapping[str, str]) -> t
                 )
             )
     return tuple(lines)
+
+
+def failed_pins(
+    stderr: str, pins: tuple[str, ...], platform_tags: frozenset[str]
+) -> tuple[UnlockableRequirement, ...]:
+    """The pins (`name==version`) that pip could not meet, each with the platform it resolved.
+
+    Pip names a constraint it cannot meet as `The user requested (constraint) numpy==2.2.6`.
+    """
+    return tuple(
+        UnlockableRequirement(pin, _last_platform_named(stderr[:position], platform_tags))
+        for pin in pins
+        for position in [stderr.find(f"(constraint) {pin}\n")]
+        if position >= 0
+    )

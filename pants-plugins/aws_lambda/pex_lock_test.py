@@ -12,6 +12,7 @@ from aws_lambda.pex_lock import (
     UnlockableRequirement,
     describe_lock_failure,
     describe_native_sdists,
+    failed_pins,
     hash_mismatches,
     is_pure_python,
     locked_platform_tags,
@@ -277,4 +278,18 @@ def test_split_lines_name_each_version_and_its_platforms() -> None:
     assert split_lines(SPLIT_LOCK, names) == (
         "numpy: 2.2.6 for python3.11 x86_64; 2.5.5 for python3.12 arm64; "
         "2.10.0 for cp312-cp312-macosx_12_0_arm64",
+    )
+
+
+def test_failed_pins_name_the_platform_pip_was_resolving() -> None:
+    stderr = (
+        "pip-report.json --only-binary numpy --constraint c.txt numpy exited with 1: "
+        "cp313-cp313-manylinux_2_28_x86_64 fine\n"
+        "... --report x/cp314-cp314-manylinux_2_28_x86_64/pip-report.json exited with 1 and "
+        "STDERR:\npip: ERROR: Cannot install numpy\npip:      The user requested numpy\n"
+        "pip:      The user requested (constraint) numpy==2.2.6\n"
+    )
+    tags = frozenset({"cp313-cp313-manylinux_2_28_x86_64", "cp314-cp314-manylinux_2_28_x86_64"})
+    assert failed_pins(stderr, ("numpy==2.2.6", "pillow==12.2.0"), tags) == (
+        UnlockableRequirement("numpy==2.2.6", "cp314-cp314-manylinux_2_28_x86_64"),
     )

@@ -73,6 +73,7 @@ from aws_lambda import subsystem
 from aws_lambda.dev_hosts import DevHostPlatform, dev_host_platforms
 from aws_lambda.pex_lock import (
     describe_lock_failure,
+    failed_pins,
     locked_versions,
     newest_artifacts_summary,
     read_lock,
@@ -393,6 +394,8 @@ async def run_pex_lock(
                 *pex_root_args(pex_env),
                 *platform_args,
                 f"--constraints={_PINS_FILE}",
+                # A pinned version without a wheel for a platform fails, rather than its sdist.
+                *(f"--only-wheel={pin.split('==')[0]}" for pin in pins),
                 *request.requirements,
             ),
             additional_input_digest=input_digest,
@@ -451,13 +454,15 @@ async def generate_lambda_lockfile(
     # A pin that some platform has no wheel for stays split; the rest are locked again.
     unified = await Get(_PexLock, _PexLockRequest(request, pins)) if pins else newest
     failed = (
-        unlockable_requirements(unified.stderr, frozenset(platform_names))
+        failed_pins(unified.stderr, pins, frozenset(platform_names))
         if unified.exit_code != 0
         else ()
     )
     if failed:
         kept = tuple(pin for pin in pins if pin not in {u.requirement for u in failed})
         unified = await Get(_PexLock, _PexLockRequest(request, kept)) if kept else newest
+    if unified.exit_code != 0:
+        logger.debug(f"Locking {request.resolve_name} with {', '.join(pins)}:\n{unified.stderr}")
     locked = unified if unified.exit_code == 0 else newest
     splits = split_lines(json.loads(locked.lock), platform_names)
     if splits:
@@ -467,7 +472,12 @@ async def generate_lambda_lockfile(
                 f"{platform_names.get(u.platform_tag or '', 'one of them')}."
                 for u in failed
             )
-            or " they came out so once the others were pinned."
+            or (
+                " locking them pinned to their oldest versions failed, so every platform has its"
+                f" newest (`-ldebug` shows Pex's error): {', '.join(pins)}."
+                if unified.exit_code != 0
+                else " they came out so once the others were pinned."
+            )
             if pins
             else f' `[lambda].lock_versions` is "{LockVersions.newest_per_platform.value}".'
         )
