@@ -1,6 +1,7 @@
 import base64
 
-import numpy
+# numpy is no requirement of its own here: matplotlib requires it.
+import numpy  # pants: no-infer-dep
 
 from plot.handler import handler
 
