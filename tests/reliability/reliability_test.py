@@ -69,7 +69,11 @@ def edit_lock(change: Callable[[str], str]) -> Callable[[Path], None]:
 def edit_artifact_hash(repo: Path) -> None:
     text = (repo / LOCK).read_text()
     lock = json.loads("\n".join(line for line in text.splitlines() if not line.startswith("//")))
-    pinned = lock["locked_resolves"][0]["locked_requirements"][0]["artifacts"][0]["hash"]
+    # The lambda's own locked resolve, not a developer host's.
+    (resolve,) = (
+        r for r in lock["locked_resolves"] if r["platform_tag"][-1] == "manylinux_2_26_x86_64"
+    )
+    pinned = resolve["locked_requirements"][0]["artifacts"][0]["hash"]
     (repo / LOCK).write_text(text.replace(pinned, pinned[:-4] + "beef"))
 
 
