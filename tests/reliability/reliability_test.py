@@ -203,9 +203,9 @@ CASES = (
         exit_code=2,
     ),
     Case(
-        "no wheel for a platform",
-        ("`pycrypto` has no wheel for python3.11 x86_64", "only: pycrypto-2.6.1.tar.gz"),
-        {"BUILD": 'python_requirement(name="msgspec", requirements=["msgspec", "pycrypto"])\n'},
+        "an sdist with native code",
+        ("crcmod 1.7 (crcmod-1.7.tar.gz) builds into a", "cannot be cross-built"),
+        {"BUILD": 'python_requirement(name="msgspec", requirements=["msgspec", "crcmod==1.7"])\n'},
         args=("generate-lockfiles",),
     ),
 )
