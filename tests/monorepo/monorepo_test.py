@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import tomllib
+
 from e2e.lambda_zips import elf_machine, find_cpython, invoke, unzip
 from plugin.fresh_repo import code_blocks, copy_bootstrap, copy_plugin_sources, pants
 
