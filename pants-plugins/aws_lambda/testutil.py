@@ -14,13 +14,15 @@ from pants.backend.python.target_types import (
     PythonRequirementTarget,
     PythonSourcesGeneratorTarget,
 )
+from pants.core.goals.generate_lockfiles import GenerateLockfileResult
 from pants.core.goals.package import BuiltPackage, PackageFieldSet
 from pants.core.target_types import FileTarget
 from pants.engine.addresses import Address
 from pants.engine.fs import Digest, DigestContents
 from pants.testutil.rule_runner import PYTHON_BOOTSTRAP_ENV, QueryRule, RuleRunner
 
-from aws_lambda.goals import package
+from aws_lambda.goals import generate_lockfiles, package
+from aws_lambda.goals.generate_lockfiles import GenerateLambdaLockfile
 from aws_lambda.goals.package import LambdaFunctionFieldSet
 from aws_lambda.target_types import target_types
 from aws_lambda.util_rules.layers import LambdaLayerFieldSet
@@ -49,6 +51,23 @@ def lambda_rule_runner(*extra_rules: Any) -> RuleRunner:
         ],
     )
     set_pex_options(rule_runner, "--source-root-patterns=['src']")
+    return rule_runner
+
+
+def locking_rule_runner() -> RuleRunner:
+    """A `lambda_rule_runner` that also generates lockfiles: the resolve `python-default` is
+    locked to `lambdas.lock`, and bytecode is off."""
+    rule_runner = lambda_rule_runner(
+        *generate_lockfiles.rules(), QueryRule(GenerateLockfileResult, [GenerateLambdaLockfile])
+    )
+    set_pex_options(
+        rule_runner,
+        "--source-root-patterns=['src']",
+        "--python-enable-resolves",
+        "--no-python-resolves-generate-lockfiles",
+        "--python-resolves={'python-default': 'lambdas.lock'}",
+        "--lambda-compile-bytecode=false",
+    )
     return rule_runner
 
 

@@ -12,14 +12,13 @@ from pants.backend.python.util_rules.interpreter_constraints import InterpreterC
 from pants.core.goals.generate_lockfiles import GenerateLockfileResult
 from pants.engine.addresses import Address
 from pants.engine.fs import DigestContents
-from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
+from pants.testutil.rule_runner import RuleRunner, engine_error
 from pants.util.ordered_set import FrozenOrderedSet
 
-from aws_lambda.goals import generate_lockfiles
 from aws_lambda.goals.generate_lockfiles import GenerateLambdaLockfile
 from aws_lambda.goals.package import LambdaFunctionFieldSet
 from aws_lambda.runtimes import LambdaPlatform, architecture_for, runtime_for
-from aws_lambda.testutil import lambda_rule_runner, package_zip, set_pex_options
+from aws_lambda.testutil import locking_rule_runner, package_zip
 from aws_lambda.util_rules.install import LambdaDependenciesError
 from aws_lambda.util_rules.platform import LambdaLockfileDamagedError
 
@@ -28,17 +27,7 @@ REQUIREMENTS = {"requests": "requests[socks]==2.32.3", "six": "six==1.16.0"}
 
 @pytest.fixture
 def rule_runner() -> RuleRunner:
-    rule_runner = lambda_rule_runner(
-        *generate_lockfiles.rules(), QueryRule(GenerateLockfileResult, [GenerateLambdaLockfile])
-    )
-    set_pex_options(
-        rule_runner,
-        "--source-root-patterns=['src']",
-        "--python-enable-resolves",
-        "--no-python-resolves-generate-lockfiles",
-        "--python-resolves={'python-default': 'lambdas.lock'}",
-        "--lambda-compile-bytecode=false",
-    )
+    rule_runner = locking_rule_runner()
     request = GenerateLambdaLockfile(
         requirements=FrozenOrderedSet(REQUIREMENTS.values()),
         interpreter_constraints=InterpreterConstraints(["CPython>=3.11,<3.14"]),

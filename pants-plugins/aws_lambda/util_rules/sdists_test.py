@@ -13,15 +13,14 @@ from pants.core.goals.generate_lockfiles import GenerateLockfileResult
 from pants.engine.addresses import Address
 from pants.engine.fs import DigestContents
 from pants.engine.internals.scheduler import ExecutionError
-from pants.testutil.rule_runner import QueryRule, RuleRunner
+from pants.testutil.rule_runner import RuleRunner
 from pants.util.ordered_set import FrozenOrderedSet
 
-from aws_lambda.goals import generate_lockfiles
 from aws_lambda.goals.generate_lockfiles import GenerateLambdaLockfile
 from aws_lambda.goals.package import LambdaFunctionFieldSet
 from aws_lambda.pex_lock import read_lock
 from aws_lambda.runtimes import LambdaPlatform, architecture_for, runtime_for
-from aws_lambda.testutil import lambda_rule_runner, package_zip, set_pex_options
+from aws_lambda.testutil import locking_rule_runner, package_zip
 from aws_lambda.util_rules.install import LambdaDependenciesError
 from aws_lambda.util_rules.sdists import NativeSdistError
 
@@ -41,17 +40,7 @@ CRCMOD_SHA256 = "dc7051a0db5f2bd48665a990d3ec1cc305a466a77358ca4492826f41f283601
 
 @pytest.fixture
 def rule_runner() -> RuleRunner:
-    rule_runner = lambda_rule_runner(
-        *generate_lockfiles.rules(), QueryRule(GenerateLockfileResult, [GenerateLambdaLockfile])
-    )
-    set_pex_options(
-        rule_runner,
-        "--source-root-patterns=['src']",
-        "--python-enable-resolves",
-        "--no-python-resolves-generate-lockfiles",
-        "--python-resolves={'python-default': 'lambdas.lock'}",
-        "--lambda-compile-bytecode=false",
-    )
+    rule_runner = locking_rule_runner()
     return rule_runner
 
 
