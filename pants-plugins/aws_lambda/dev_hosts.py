@@ -12,7 +12,7 @@ from enum import Enum
 
 from packaging import tags
 
-from aws_lambda.runtimes import complete_platform_json, manylinux_platform_tags
+from aws_lambda.runtimes import complete_platform_json, cpython_wheel_tags, manylinux_platform_tags
 
 # The oldest glibc of the Linux hosts that the lock serves (RHEL 8, Debian 10, Ubuntu 20.04
 # and newer), and the manylinux_2_28 baseline that current wheels target.
@@ -79,13 +79,7 @@ class DevHostPlatform:
 
     @property
     def compatible_tags(self) -> tuple[str, ...]:
-        platforms = self.host.platform_tags
-        cpython_tag = "cp{}{}".format(*self.python_version)
-        cpython = tags.cpython_tags(self.python_version, abis=[cpython_tag], platforms=platforms)
-        generic = tags.compatible_tags(
-            self.python_version, interpreter=cpython_tag, platforms=platforms
-        )
-        return tuple(str(tag) for tag in (*cpython, *generic))
+        return cpython_wheel_tags(self.python_version, self.host.platform_tags)
 
     @property
     def most_specific_tag(self) -> str:

@@ -252,7 +252,13 @@ def compatible_tags(
     python_version: tuple[int, int], glibc_version: tuple[int, int], machine: str
 ) -> tuple[str, ...]:
     """Wheel tags, most preferred first, as `packaging.tags.sys_tags()` yields on such a CPython."""
-    platforms = manylinux_platform_tags(glibc_version, machine)
+    return cpython_wheel_tags(python_version, manylinux_platform_tags(glibc_version, machine))
+
+
+def cpython_wheel_tags(
+    python_version: tuple[int, int], platforms: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Wheel tags, most preferred first, of a CPython on a host with these platform tags."""
     cpython_tag = "cp{}{}".format(*python_version)
     cpython = tags.cpython_tags(python_version, abis=[cpython_tag], platforms=platforms)
     generic = tags.compatible_tags(python_version, interpreter=cpython_tag, platforms=platforms)
