@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-
-from aws_lambda.distributions import Distribution
+from typing import Protocol, TypeVar
 
 # AWS counts megabytes in powers of two: 250 MB is 262,144,000 bytes.
 MB = 1024 * 1024
@@ -45,6 +44,19 @@ def format_size(num_bytes: int) -> str:
     return f"{size:.1f} GiB"
 
 
-def largest(distributions: Iterable[Distribution], count: int = 5) -> tuple[Distribution, ...]:
+class _SizedDistribution(Protocol):
+    @property
+    def key(self) -> str:
+        ...
+
+    @property
+    def size(self) -> int:
+        ...
+
+
+_D = TypeVar("_D", bound=_SizedDistribution)
+
+
+def largest(distributions: Iterable[_D], count: int = 5) -> tuple[_D, ...]:
     """The `count` largest distributions by unzipped size, largest first, ties by name."""
     return tuple(sorted(distributions, key=lambda dist: (-dist.size, dist.key))[:count])

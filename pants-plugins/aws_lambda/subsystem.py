@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Optional
+from typing import Optional, Union
 
 from pants.engine.rules import collect_rules, rule
 from pants.engine.target import Target
-from pants.option.option_types import BoolOption, EnumListOption, EnumOption
+from pants.option.option_types import BoolOption, EnumListOption, EnumOption, StrListOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import softwrap
 
@@ -20,11 +20,14 @@ from aws_lambda.runtimes import (
     architecture_for,
     runtime_for,
 )
+from aws_lambda.scripts.slim import SlimPatterns
 from aws_lambda.target_types import (
+    SOURCELESS,
     LambdaArchitectureField,
     LambdaCompileBytecodeField,
     LambdaRuntimeField,
     LambdaRuntimeProvidedField,
+    LambdaSlimField,
     RuntimeProvided,
 )
 
@@ -73,9 +76,39 @@ class LambdaSubsystem(Subsystem):
         default=True,
         help=softwrap(
             """
-            Whether Lambda targets that do not set `compile_bytecode` themselves ship
-            unchecked-hash bytecode for their runtime, compiled by a local CPython of the
-            runtime's version, so that cold starts do not compile every imported module again.
+            Whether Lambda targets that do not set `compile_bytecode` themselves ship bytecode
+            for their runtime, compiled by a local CPython of the runtime's version, so that
+            cold starts do not compile every imported module again: unchecked-hash for
+            third-party code, checked-hash for first-party code, which may be edited in place.
+            A target may also set `compile_bytecode="sourceless"`.
+            """
+        ),
+    )
+    slim = BoolOption(
+        default=True,
+        help=softwrap(
+            """
+            Whether Lambda targets that do not set `slim` themselves leave out of third-party
+            distributions what no import needs at run time (see the `slim` field's help).
+            """
+        ),
+    )
+    slim_keep = StrListOption(
+        help=softwrap(
+            """
+            `fnmatch` patterns of paths in Lambda zips (where `*` also matches `/`) that
+            slimming keeps whatever its defaults say, e.g. `["pkg/tests/fixtures/*"]`, for
+            files that code reads at run time without importing them. A target's `slim` field
+            may add more.
+            """
+        ),
+    )
+    slim_drop = StrListOption(
+        help=softwrap(
+            """
+            `fnmatch` patterns of paths in Lambda zips (where `*` also matches `/`) that
+            slimming leaves out too, e.g. `["matplotlib/mpl-data/sample_data/*"]`. A module
+            that a kept module imports stays all the same. A target's `slim` field may add more.
             """
         ),
     )
@@ -117,7 +150,8 @@ class LambdaSettingsRequest:
     runtime: Optional[str] = None
     architecture: Optional[str] = None
     runtime_provided: Optional[str] = None
-    compile_bytecode: Optional[bool] = None
+    compile_bytecode: Optional[Union[bool, str]] = None
+    slim: Optional[Union[bool, SlimPatterns]] = None
 
     @classmethod
     def for_target(cls, target: Target) -> LambdaSettingsRequest:
@@ -126,6 +160,7 @@ class LambdaSettingsRequest:
             architecture=target[LambdaArchitectureField].value,
             runtime_provided=target[LambdaRuntimeProvidedField].value,
             compile_bytecode=target[LambdaCompileBytecodeField].value,
+            slim=target[LambdaSlimField].value,
         )
 
 
@@ -136,6 +171,8 @@ class LambdaSettings:
     platform: LambdaPlatform
     runtime_provided: RuntimeProvided
     compile_bytecode: bool
+    sourceless: bool = False  # Third-party bytecode in place of the sources.
+    slim: Optional[SlimPatterns] = SlimPatterns()  # None: no slimming.
 
 
 class LambdaPlatformOptions:
@@ -172,10 +209,20 @@ def lambda_settings(request: LambdaSettingsRequest, subsystem: LambdaSubsystem) 
         if request.runtime_provided
         else subsystem.runtime_provided
     )
-    compile_bytecode = (
+    bytecode = (
         subsystem.compile_bytecode if request.compile_bytecode is None else request.compile_bytecode
     )
-    return LambdaSettings(LambdaPlatform(runtime, architecture), runtime_provided, compile_bytecode)
+    slim = subsystem.slim if request.slim is None else request.slim
+    patterns = SlimPatterns(tuple(subsystem.slim_keep), tuple(subsystem.slim_drop))
+    if isinstance(slim, SlimPatterns):
+        patterns = SlimPatterns(patterns.keep + slim.keep, patterns.drop + slim.drop)
+    return LambdaSettings(
+        LambdaPlatform(runtime, architecture),
+        runtime_provided,
+        compile_bytecode=bool(bytecode),
+        sourceless=bytecode == SOURCELESS,
+        slim=patterns if slim else None,
+    )
 
 
 def rules():

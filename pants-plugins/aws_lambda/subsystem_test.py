@@ -7,6 +7,7 @@ from pants.testutil.option_util import create_subsystem
 from pants.testutil.rule_runner import run_rule_with_mocks
 
 from aws_lambda.runtimes import LambdaArchitecture, LambdaPlatform, LambdaRuntime
+from aws_lambda.scripts.slim import SlimPatterns
 from aws_lambda.subsystem import (
     LambdaSettings,
     LambdaSettingsRequest,
@@ -22,6 +23,9 @@ def settings(request: LambdaSettingsRequest, **options: Any) -> LambdaSettings:
         "architecture": LambdaArchitecture.x86_64,
         "runtime_provided": RuntimeProvided.include,
         "compile_bytecode": True,
+        "slim": True,
+        "slim_keep": [],
+        "slim_drop": [],
     }
     subsystem = create_subsystem(LambdaSubsystem, **{**defaults, **options})
     return run_rule_with_mocks(lambda_settings, rule_args=[request, subsystem])
@@ -53,3 +57,23 @@ def test_a_targets_own_values_win(compile_bytecode: bool) -> None:
         RuntimeProvided.exclude,
         compile_bytecode,
     )
+
+
+def test_slim_patterns_add_to_the_defaults() -> None:
+    options = {"slim_keep": ["pkg/tests/data/*"], "slim_drop": ["big/*"]}
+    assert settings(LambdaSettingsRequest(), **options).slim == SlimPatterns(
+        ("pkg/tests/data/*",), ("big/*",)
+    )
+    own = LambdaSettingsRequest(slim=SlimPatterns(("mine/*",), ()))
+    assert settings(own, **options).slim == SlimPatterns(("pkg/tests/data/*", "mine/*"), ("big/*",))
+    assert settings(LambdaSettingsRequest(slim=False), **options).slim is None
+    assert settings(LambdaSettingsRequest(slim=True), slim=False).slim == SlimPatterns()
+    assert settings(LambdaSettingsRequest(), slim=False).slim is None
+
+
+def test_sourceless_is_bytecode() -> None:
+    sourceless = settings(
+        LambdaSettingsRequest(compile_bytecode="sourceless"), compile_bytecode=False
+    )
+    assert (sourceless.compile_bytecode, sourceless.sourceless) == (True, True)
+    assert settings(LambdaSettingsRequest()).sourceless is False

@@ -18,13 +18,13 @@ from pants.engine.target import (
     SpecialCasedDependencies,
     StringField,
     Target,
-    TriBoolField,
 )
 from pants.util.docutil import bin_name
 from pants.util.strutil import help_text
 
 from aws_lambda.handler import InvalidHandlerError, parse_handler
 from aws_lambda.runtimes import LambdaArchitecture, LambdaRuntime
+from aws_lambda.scripts.slim import SlimPatterns
 from aws_lambda.sizes import UNZIPPED_LIMIT, InvalidSizeError, format_size, parse_size
 
 
@@ -167,19 +167,86 @@ def _parsed(alias: str, address: Address, text: str) -> int:
     return parse_size(text)
 
 
-class LambdaCompileBytecodeField(TriBoolField):
+SOURCELESS = "sourceless"
+
+
+class LambdaCompileBytecodeField(Field):
     alias = "compile_bytecode"
+    default: ClassVar[Optional[Union[bool, str]]] = None
+    value: Optional[Union[bool, str]]
     help = help_text(
-        """
-        Whether to ship bytecode (`__pycache__/*.pyc`) beside every `.py` file, compiled by a
-        local CPython of exactly the runtime's version.
+        f"""
+        Whether to ship bytecode compiled by a local CPython of exactly the runtime's version:
+        `True`, `False`, or `"{SOURCELESS}"`.
 
         Lambda's code folders are read-only, so without it every cold start compiles each
-        imported module again; with it, imports only load bytecode. The files are PEP 552
-        unchecked-hash `.pyc`, valid whatever timestamps extraction gives the sources, and the
-        zip stays reproducible. It makes the zip larger. Defaults to `[lambda].compile_bytecode`.
+        imported module again; with it, imports only load bytecode. With `True`, every `.py`
+        file gets its `__pycache__/*.pyc` beside it: PEP 552 hash-based, valid whatever
+        timestamps extraction gives the sources, and reproducible. Third-party bytecode is
+        unchecked-hash, which Python loads without reading the source; first-party bytecode is
+        checked-hash, so that an edit to a handler in the Lambda console's code editor takes
+        effect. `"{SOURCELESS}"` puts third-party bytecode in place of its sources instead, for
+        a smaller zip whose tracebacks show third-party file names and line numbers, but not the
+        source lines; first-party code keeps its sources. Bytecode makes the zip larger.
+        Defaults to `[lambda].compile_bytecode`.
         """
     )
+
+    @classmethod
+    def compute_value(
+        cls, raw_value: Optional[Union[bool, str]], address: Address
+    ) -> Optional[Union[bool, str]]:
+        value = super().compute_value(raw_value, address)
+        if value is None or isinstance(value, bool) or value == SOURCELESS:
+            return value
+        raise InvalidFieldException(
+            f"The `{cls.alias}` field of the target {address} must be `True`, `False` or "
+            f'`"{SOURCELESS}"`, but was {value!r}.'
+        )
+
+
+class LambdaSlimField(Field):
+    alias = "slim"
+    default: ClassVar[Optional[Union[bool, SlimPatterns]]] = None
+    value: Optional[Union[bool, SlimPatterns]]
+    help = help_text(
+        """
+        Whether to leave out of third-party distributions what no import needs at run time:
+        test folders inside packages, type stubs, bytecode the distribution shipped, console
+        scripts, C and Cython sources and headers, and the `.dist-info` files that
+        `importlib.metadata` does not read. Native code is never touched, and a module that a
+        kept module imports stays.
+
+        `True`, `False`, or the patterns to use on top of `[lambda].slim_keep` and
+        `[lambda].slim_drop`, e.g. `slim={"keep": ["pkg/tests/fixtures/*"], "drop":
+        ["matplotlib/mpl-data/sample_data/*"]}`. Patterns are `fnmatch` patterns of paths in
+        the zip (below a layer's `python/`), where `*` also matches `/`. `keep` covers what a
+        module reads at run time without importing it. Defaults to `[lambda].slim`.
+        """
+    )
+
+    @classmethod
+    def compute_value(
+        cls, raw_value: Optional[Union[bool, dict[str, Any]]], address: Address
+    ) -> Optional[Union[bool, SlimPatterns]]:
+        value: Any = super().compute_value(raw_value, address)
+        if value is None or isinstance(value, bool):
+            return value
+        example = '`slim={"keep": ["pkg/tests/data/*"], "drop": []}`'
+        if not isinstance(value, dict) or not set(value) <= {"keep", "drop"}:
+            raise InvalidFieldException(
+                f"The `{cls.alias}` field of the target {address} must be `True`, `False` or a "
+                f"dict with the keys `keep` and `drop`, e.g. {example}, but was {value!r}."
+            )
+        for key, patterns in value.items():
+            if not isinstance(patterns, (list, tuple)) or not all(
+                isinstance(pattern, str) for pattern in patterns
+            ):
+                raise InvalidFieldException(
+                    f"The `{key}` patterns of the `{cls.alias}` field of the target {address} "
+                    f"must be a list of strings, e.g. {example}, but were {patterns!r}."
+                )
+        return SlimPatterns(tuple(value.get("keep", ())), tuple(value.get("drop", ())))
 
 
 class LambdaLayersField(SpecialCasedDependencies):
@@ -250,6 +317,7 @@ _PACKAGE_FIELDS = (
     LambdaCompletePlatformsField,
     LambdaRuntimeProvidedField,
     LambdaCompileBytecodeField,
+    LambdaSlimField,
     LambdaMaxUnzippedSizeField,
     PythonResolveField,
     OutputPathField,

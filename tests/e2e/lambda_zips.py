@@ -62,3 +62,44 @@ def invoke(
 def elf_machine(data: bytes) -> str:
     assert data[:4] == b"\x7fELF", "not an ELF file"
     return ELF_MACHINES.get(int.from_bytes(data[18:20], "little"), "unknown")
+
+
+def top_level_modules(task_root: Path) -> dict[str, list[str]]:
+    """The top-level modules of each distribution in an unzipped lambda, from its RECORD."""
+    modules = {}
+    for record in sorted(task_root.glob("*.dist-info/RECORD")):
+        names = set()
+        for row in record.read_text().splitlines():
+            first, is_folder, _ = row.split(",")[0].partition("/")
+            stem = first.split(".")[0]
+            if is_folder and first.isidentifier():
+                names.add(first)
+            elif not is_folder and first.endswith((".py", ".pyc", ".so")) and stem.isidentifier():
+                names.add(stem)
+        modules[record.parent.name] = sorted(names - {"__pycache__", "bin", "share"})
+    return modules
+
+
+def import_failures(task_root: Path, python_version: str, modules: list[str]) -> list[str]:
+    """The `modules` that fail to import from `task_root` in the runtime's CPython, and why."""
+    python = find_cpython(python_version)
+    assert python is not None, f"CPython {python_version} is needed to import from this lambda."
+    script = (
+        "import importlib, json, sys\n"
+        f"sys.path[:0] = [{str(task_root)!r}]\n"
+        "failures = []\n"
+        "for module in sys.argv[1:]:\n"
+        "    try:\n"
+        "        importlib.import_module(module)\n"
+        "    except BaseException as e:\n"
+        "        failures.append(f'{module}: {type(e).__name__}: {e}')\n"
+        "print(json.dumps(failures))\n"
+    )
+    result = subprocess.run(
+        [str(python), "-I", "-S", "-c", script, *modules],
+        capture_output=True,
+        text=True,
+        env={"MPLCONFIGDIR": str(task_root.parent / "tmp")},
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])

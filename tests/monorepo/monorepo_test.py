@@ -22,7 +22,14 @@ from typing import Any
 import pytest
 import tomllib
 
-from e2e.lambda_zips import elf_machine, find_cpython, invoke, unzip
+from e2e.lambda_zips import (
+    elf_machine,
+    find_cpython,
+    import_failures,
+    invoke,
+    top_level_modules,
+    unzip,
+)
 from plugin.fresh_repo import code_blocks, copy_bootstrap, copy_plugin_sources, pants
 
 FIXTURE = Path("tests/monorepo/repo")
@@ -225,3 +232,21 @@ def test_notify_runs_on_the_legacy_resolve(repo: Path, tmp_path: Path) -> None:
 def test_the_repo_runs_its_handler_tests(repo: Path) -> None:
     tested = pants(repo, "test", "lambdas/api:tests")
     assert "lambdas/api/handler_test.py:tests succeeded" in tested.stderr
+
+
+@pytest.mark.parametrize(
+    "address", [a for a, lambda_ in LAMBDAS.items() if lambda_.architecture == "x86_64"]
+)
+def test_every_top_level_module_of_a_slimmed_zip_imports(
+    repo: Path, tmp_path: Path, address: str
+) -> None:
+    lambda_ = LAMBDAS[address]
+    task = unzip(repo / lambda_.zip_path, tmp_path / "task")
+    modules = sorted({module for names in top_level_modules(task).values() for module in names})
+    # pandas.testing imports pandas._testing, which slimming must not take for a test folder.
+    extra = ["pandas.testing", "numpy.testing"] if "pandas" in modules else []
+    assert import_failures(task, lambda_.python, modules + extra) == []
+    metadata = json.loads((repo / f"{lambda_.zip_path}.metadata.json").read_text())
+    slimmed = {dist["name"]: dist["slimmed_size"] for dist in metadata["distributions"]}
+    if "pandas" in slimmed:
+        assert slimmed["pandas"] > 20 * 1024 * 1024, "pandas' tests are left out"

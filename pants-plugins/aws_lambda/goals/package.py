@@ -54,6 +54,7 @@ async def package_lambda_function(field_set: LambdaFunctionFieldSet) -> BuiltPac
         PackageLambdaRequest,
         field_set.package_request(
             "function",
+            settings,
             contents,
             interpreter,
             prefix="",

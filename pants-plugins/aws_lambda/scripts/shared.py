@@ -116,6 +116,19 @@ def top_level_module(path: str) -> Optional[str]:
     return match.group(1) if match else None
 
 
+def module_name(path: str) -> Optional[str]:
+    """The dotted module that the `.py` file at `path` under an import root is, if any.
+
+    `a.b` for `a/b.py` and for `a/b/__init__.py`; None for `a-b/c.py` or `README.txt`.
+    """
+    parts = path.split("/")
+    if not parts[-1].endswith(".py"):
+        return None
+    stem = parts[-1][: -len(".py")]
+    names = parts[:-1] if stem == "__init__" else [*parts[:-1], stem]
+    return ".".join(names) if names and all(name.isidentifier() for name in names) else None
+
+
 def major_minor(text: str) -> tuple[int, int]:
     """An argparse type for a `MAJOR.MINOR` version such as `3.11`."""
     match = re.fullmatch(r"(\d+)\.(\d+)", text)

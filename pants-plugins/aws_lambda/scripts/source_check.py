@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
-from aws_lambda.scripts.shared import top_level_module, walk_tree
+from aws_lambda.scripts.shared import module_name, top_level_module, walk_tree
 
 _NO_INFER_DEP = "# pants: no-infer-dep"
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
@@ -159,8 +159,7 @@ def _module_names(paths: Iterable[str]) -> Iterator[str]:
         if path.endswith("/"):
             yield ".".join(parts)
         elif parts[-1].endswith(".py"):
-            stem = parts[-1][: -len(".py")]
-            yield ".".join(parts[:-1] if stem == "__init__" else [*parts[:-1], stem])
+            yield from filter(None, [module_name(path)])
         elif top_level_module(parts[-1]):
             yield ".".join([*parts[:-1], top_level_module(parts[-1]) or ""])
 

@@ -4,17 +4,21 @@ Stdlib only: it runs inside a Pants sandbox under any CPython >= 3.9 (for byteco
 compiles for):
 
     python -m aws_lambda.scripts.zip_writer --output out.zip --root DIR [--prefix python/] \
-        [--base numpy.zip --base six.zip ...] [--compile-for 3.11] \
+        [--base numpy.zip --base six.zip ...] [--compile-for 3.11 [--sourceless]] \
+        [--slim [--slim-keep PATTERN ...] [--slim-drop PATTERN ...]] \
         [--first-party 3.11 [--check-imports] [--provided-module boto3 ...]]
 
 With `--base`, the entries of existing zips are copied as they are, still compressed, and the
 tree is added after them: each dependency is deflated once and reused by every zip. With
+`--slim`, a distribution's tree first loses what no import needs (see `slim`). With
 `--compile-for`, every `.py` file of the tree also gets its `__pycache__` bytecode, compiled by
-this interpreter (which must be that CPython version) as PEP 552 unchecked-hash `.pyc` files:
-valid whatever mtimes extraction gives the files, and reproducible. With `--first-party`, the
-tree is first-party code that must compile for that Python version and, with `--check-imports`,
-import only modules of the zip, of `--provided-module`s or of the standard library (see
-`source_check`); otherwise the problems are printed as JSON and the exit code is 3.
+this interpreter (which must be that CPython version) as PEP 552 hash-based `.pyc` files:
+valid whatever mtimes extraction gives the files, and reproducible; with `--sourceless`, the
+`.pyc` replaces the `.py` instead. With `--first-party`, the tree is first-party code: its
+bytecode is checked-hash, so that an edit to a source in place takes effect, and it must compile
+for that Python version and, with `--check-imports`, import only modules of the zip, of
+`--provided-module`s or of the standard library (see `source_check`); otherwise the problems are
+printed as JSON and the exit code is 3.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from __future__ import annotations
 import argparse
 import base64
 import copy
+import dataclasses
+import enum
 import hashlib
 import importlib.util
 import json
@@ -44,6 +50,7 @@ from aws_lambda.scripts.shared import (
     normalize_prefix,
     walk_tree,
 )
+from aws_lambda.scripts.slim import SlimPatterns, apply_slim, plan_slim, rewrite_records
 from aws_lambda.scripts.source_check import SourceProblem, import_problems, syntax_problems
 
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
@@ -81,14 +88,44 @@ class FirstPartyCheck:
     provided_modules: tuple[str, ...] = ()
 
 
+class Bytecode(enum.Enum):
+    """How a tree's `.py` files get their bytecode."""
+
+    UNCHECKED = "unchecked"  # Beside the source, used without reading it.
+    CHECKED = "checked"  # Beside the source, used only while it matches the source's hash.
+    SOURCELESS = "sourceless"  # In the source's place.
+
+
+@dataclass(frozen=True)
+class CompiledBytecode:
+    """The bytecode that `compile_bytecode` wrote, and the sources it stands for."""
+
+    bytecode: dict[str, str]  # Each compiled source's path to its bytecode's.
+    bytecode_bytes: int
+    source_bytes: int  # Of the compiled sources, which sourceless bytecode removed.
+
+
+@dataclass(frozen=True)
+class TreeBytes:
+    """Bytes of a tree by kind: enough to size its zip with and without bytecode or sources."""
+
+    sources: int = 0  # `.py` files that have bytecode; not in the zip if it is sourceless.
+    bytecode: int = 0
+    other: int = 0
+
+
 @dataclass(frozen=True)
 class ZipSummary:
-    """What went into a written zip."""
+    """What went into a written zip, and what the options made of the tree."""
 
     file_count: int
     uncompressed_bytes: int
     zip_bytes: int
     sha256_base64: str
+    tree: TreeBytes = TreeBytes()  # What the tree added, as opposed to the bases.
+    slimmed_bytes: int = 0  # Left out by `--slim`.
+    slimmable: TreeBytes = TreeBytes()  # What `--slim` would leave out, without it.
+    kept_for_imports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,16 +142,20 @@ def write_reproducible_zip(
     bases: Iterable[Path | str] = (),
     compile_for: tuple[int, int] | None = None,
     first_party: FirstPartyCheck | None = None,
+    slim: SlimPatterns | None = None,
+    sourceless: bool = False,
 ) -> ZipSummary:
     """Zip the tree under `root` into `output`, optionally under the archive folder `prefix`.
 
     With `bases`, `output` starts with their entries, copied still compressed, and the tree is
     appended. A folder may be in several; a file may be in several bases only with the same
     content (e.g. a shared namespace `__init__.py`), and never in a base and the tree. With
-    `compile_for`, the tree's `.py` files are compiled to bytecode first (see
-    `compile_bytecode`). With `first_party`, the tree is checked first (`FirstPartyProblems`).
-    Symlinks to files are stored as regular files holding the target's content; symlinks to
-    directories are rejected. `output` is replaced atomically and never left partially written.
+    `slim`, a distribution's tree is slimmed first (see `slim`); without, what slimming would
+    leave out is measured. With `compile_for`, the tree's `.py` files are compiled to bytecode
+    (see `compile_bytecode`). With `first_party`, the tree is checked first
+    (`FirstPartyProblems`) and gets checked-hash bytecode. Symlinks to files are stored as
+    regular files holding the target's content; symlinks to directories are rejected. `output`
+    is replaced atomically and never left partially written.
     """
     root, output = Path(root), Path(output)
     if not root.is_dir():
@@ -128,12 +169,24 @@ def write_reproducible_zip(
             f"Output {str(output)!r} is inside the zip root {str(root)!r}. "
             "Write the zip outside the directory being zipped."
         )
+    if sourceless and (compile_for is None or first_party is not None):
+        raise ZipWriterError("Sourceless bytecode is for third-party trees with --compile-for.")
     prefix = normalize_prefix(prefix)
     base_paths = [Path(base) for base in bases]
     if first_party is not None:
         _check_first_party(root, prefix, base_paths, first_party)
-    if compile_for is not None:
-        compile_bytecode(root, compile_for, prefix)
+    plan = plan_slim(root, slim or SlimPatterns()) if first_party is None else None
+    slimmed_bytes = apply_slim(root, plan) if plan and slim is not None else 0
+    mode = Bytecode.CHECKED if first_party else Bytecode.UNCHECKED
+    compiled = (
+        compile_bytecode(root, compile_for, prefix, Bytecode.SOURCELESS if sourceless else mode)
+        if compile_for is not None
+        else CompiledBytecode({}, 0, 0)
+    )
+    if slim is not None or sourceless:
+        renamed = compiled.bytecode if sourceless else {}
+        rewrite_records(root, renamed)
+    slimmable = _slimmable(root, plan.dropped, compiled) if plan and slim is None else TreeBytes()
     entries = sorted(
         (*_prefix_entries(prefix), *_tree_entries(root, prefix)),
         key=lambda entry: entry.archive_path,
@@ -150,7 +203,33 @@ def write_reproducible_zip(
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    return summarize(output)
+    tree_bytes = sum(entry.source.stat().st_size for entry in entries if entry.source)
+    in_zip_sources = 0 if sourceless else compiled.source_bytes
+    return dataclasses.replace(
+        summarize(output),
+        tree=TreeBytes(
+            compiled.source_bytes,
+            compiled.bytecode_bytes,
+            tree_bytes - compiled.bytecode_bytes - in_zip_sources,
+        ),
+        slimmed_bytes=slimmed_bytes,
+        slimmable=slimmable,
+        kept_for_imports=plan.kept_for_imports if plan else (),
+    )
+
+
+def _slimmable(root: Path, dropped: Iterable[str], compiled: CompiledBytecode) -> TreeBytes:
+    """What leaving the `dropped` files out of `root` would save, with their bytecode."""
+    ours = set(compiled.bytecode.values())
+    sources = bytecode = other = 0
+    for path in dropped:
+        size = (root / path).stat().st_size
+        if path in compiled.bytecode:
+            sources += size
+            bytecode += (root / compiled.bytecode[path]).stat().st_size
+        elif path not in ours:
+            other += size
+    return TreeBytes(sources, bytecode, other)
 
 
 def _check_first_party(
@@ -168,13 +247,18 @@ def _check_first_party(
         raise FirstPartyProblems(sorted(problems, key=lambda problem: (problem.path, problem.line)))
 
 
-def compile_bytecode(root: Path, python_version: tuple[int, int], archive_prefix: str = "") -> int:
-    """Write unchecked-hash `__pycache__` bytecode beside every `.py` file under `root`.
+def compile_bytecode(
+    root: Path,
+    python_version: tuple[int, int],
+    archive_prefix: str = "",
+    mode: Bytecode = Bytecode.UNCHECKED,
+) -> CompiledBytecode:
+    """Write hash-based bytecode for every `.py` file under `root`, as `mode` says.
 
     Only this interpreter's bytecode can be written, so it must be CPython `python_version`.
     Code objects name their files by archive path, never by this sandbox's. A file that does not
     compile (e.g. Python 2 code some distributions still ship) gets no bytecode, as with
-    `compileall`; Lambda could not import it either. Returns how many files were compiled.
+    `compileall`; Lambda could not import it either.
     """
     running = sys.version_info[:2]
     if sys.implementation.name != "cpython" or running != tuple(python_version):
@@ -184,22 +268,35 @@ def compile_bytecode(root: Path, python_version: tuple[int, int], archive_prefix
             f"{sys.implementation.name} {sys.version.split()[0]}. Run the writer with CPython "
             f"{wanted}, or leave out --compile-for."
         )
-    compiled = 0
+    invalidation_mode = (
+        py_compile.PycInvalidationMode.CHECKED_HASH
+        if mode is Bytecode.CHECKED
+        else py_compile.PycInvalidationMode.UNCHECKED_HASH
+    )
+    written = {}
+    bytecode_bytes = source_bytes = 0
     for source in sorted(root.rglob("*.py")):
+        relative_path = source.relative_to(root).as_posix()
         if "__pycache__" in source.relative_to(root).parts:
             continue
+        sourceless = mode is Bytecode.SOURCELESS
+        cfile = Path(f"{source}c" if sourceless else importlib.util.cache_from_source(str(source)))
         try:
             py_compile.compile(
                 str(source),
-                cfile=importlib.util.cache_from_source(str(source)),
-                dfile=archive_prefix + source.relative_to(root).as_posix(),
+                cfile=str(cfile),
+                dfile=archive_prefix + relative_path,
                 doraise=True,
-                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+                invalidation_mode=invalidation_mode,
             )
         except py_compile.PyCompileError:
             continue
-        compiled += 1
-    return compiled
+        written[relative_path] = cfile.relative_to(root).as_posix()
+        bytecode_bytes += cfile.stat().st_size
+        source_bytes += source.stat().st_size
+        if sourceless:
+            source.unlink()
+    return CompiledBytecode(written, bytecode_bytes, source_bytes)
 
 
 def summarize(path: Path | str) -> ZipSummary:
@@ -318,7 +415,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument(
         "--compile-for",
         type=major_minor,
-        help="Add unchecked-hash bytecode for this CPython version, e.g. 3.11 (run with it).",
+        help="Add bytecode for this CPython version, e.g. 3.11 (run with it).",
+    )
+    parser.add_argument(
+        "--sourceless",
+        action="store_true",
+        help="With --compile-for: the bytecode replaces each source instead of joining it.",
+    )
+    parser.add_argument(
+        "--slim",
+        action="store_true",
+        help="Leave out of a distribution's tree what no import needs at run time.",
+    )
+    parser.add_argument(
+        "--slim-keep",
+        action="append",
+        default=[],
+        help="With --slim: a pattern of paths to keep all the same (repeatable).",
+    )
+    parser.add_argument(
+        "--slim-drop",
+        action="append",
+        default=[],
+        help="With --slim: a pattern of paths to leave out too (repeatable).",
     )
     parser.add_argument(
         "--first-party",
@@ -343,9 +462,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.first_party
         else None
     )
+    slim = SlimPatterns(tuple(args.slim_keep), tuple(args.slim_drop)) if args.slim else None
     try:
         summary = write_reproducible_zip(
-            args.root, args.output, args.prefix, args.base, args.compile_for, first_party
+            args.root,
+            args.output,
+            args.prefix,
+            args.base,
+            args.compile_for,
+            first_party,
+            slim,
+            args.sourceless,
         )
     except (ZipWriterError, InvalidPrefixError, UnreadableTreeError) as error:
         print(f"zip_writer: error: {error}", file=sys.stderr)

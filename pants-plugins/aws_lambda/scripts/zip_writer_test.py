@@ -17,8 +17,16 @@ import pytest
 
 from aws_lambda.scripts import zip_writer
 from aws_lambda.scripts.shared import InvalidPrefixError, UnreadableTreeError
+from aws_lambda.scripts.slim import SlimPatterns
 from aws_lambda.scripts.testutil import script_sandbox
-from aws_lambda.scripts.zip_writer import ZipSummary, ZipWriterError, main, write_reproducible_zip
+from aws_lambda.scripts.zip_writer import (
+    FirstPartyCheck,
+    TreeBytes,
+    ZipSummary,
+    ZipWriterError,
+    main,
+    write_reproducible_zip,
+)
 
 TREE = {
     "handler.py": (b"def handler(event, context):\n    return event\n", 0o644),
@@ -133,11 +141,14 @@ def test_invalid_prefix(tree: Path, tmp_path: Path, prefix: str) -> None:
 def test_summary(tree: Path, tmp_path: Path) -> None:
     summary = write_reproducible_zip(tree, tmp_path / "out.zip")
     zip_bytes = (tmp_path / "out.zip").read_bytes()
+    unzipped = sum(len(content) for content, _ in TREE.values())
     assert summary == ZipSummary(
         file_count=len(TREE),
-        uncompressed_bytes=sum(len(content) for content, _ in TREE.values()),
+        uncompressed_bytes=unzipped,
         zip_bytes=len(zip_bytes),
         sha256_base64=base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode(),
+        tree=TreeBytes(other=unzipped),
+        slimmable=TreeBytes(other=len(TREE["bin/run"][0])),
     )
 
 
@@ -328,12 +339,12 @@ def test_runs_as_a_module_in_a_sandbox(tree: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     zip_bytes = (tmp_path / "sandbox" / "layer.zip").read_bytes()
-    assert summary == {
+    assert {key: summary[key] for key in ("file_count", "zip_bytes", "sha256_base64")} == {
         "file_count": len(TREE),
-        "uncompressed_bytes": sum(len(content) for content, _ in TREE.values()),
         "zip_bytes": len(zip_bytes),
         "sha256_base64": base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode(),
     }
+    assert summary["tree"]["other"] == sum(len(content) for content, _ in TREE.values())
     assert "python/handler.py" in zip_modes(tmp_path / "sandbox" / "layer.zip")
     assert not list((tmp_path / "sandbox").rglob("__pycache__")), "nothing written but the zip"
 
@@ -406,3 +417,134 @@ def test_compiled_zip_is_reproducible_across_processes(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         digests.add(hashlib.sha256(output.read_bytes()).hexdigest())
     assert len(digests) == 1
+
+
+def _import_from(root: Path, code: str) -> str:
+    """What `code` prints, run by a fresh interpreter with only `root` to import from."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-B",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(root)!r}); {code}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip()
+
+
+def test_first_party_bytecode_is_checked_hash_so_edits_take_effect(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "handler.py").write_text("ANSWER = 1\n")
+    version = sys.version_info[:2]
+    write_reproducible_zip(
+        root, tmp_path / "out.zip", compile_for=version, first_party=FirstPartyCheck(version)
+    )
+    extracted = tmp_path / "extracted"
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        pyc = archive.read(f"__pycache__/handler.{sys.implementation.cache_tag}.pyc")
+        archive.extractall(extracted)
+    assert int.from_bytes(pyc[4:8], "little") == 0b11, "hash-based, source checked"
+    assert _import_from(extracted, "import handler; print(handler.ANSWER)") == "1"
+
+    # As in the Lambda console's editor: the source changes, the bytecode does not.
+    (extracted / "handler.py").write_text("ANSWER = 2\n")
+    assert _import_from(extracted, "import handler; print(handler.ANSWER)") == "2"
+
+
+def test_sourceless_bytecode_takes_the_sources_place(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("from pkg.mod import VALUE\n")
+    (root / "pkg" / "mod.py").write_text("VALUE = 42\n")
+    (root / "py2.py").write_text("print 'python 2'\n")
+    (root / "pkg-1.0.dist-info").mkdir()
+    (root / "pkg-1.0.dist-info" / "METADATA").write_text("Name: pkg\nVersion: 1.0\n")
+    (root / "pkg-1.0.dist-info" / "RECORD").write_text(
+        "pkg/__init__.py,,\npkg/mod.py,,\npy2.py,,\npkg-1.0.dist-info/RECORD,,\n"
+    )
+    sources = sum(len((root / path).read_bytes()) for path in ("pkg/__init__.py", "pkg/mod.py"))
+
+    summary = write_reproducible_zip(
+        root, tmp_path / "out.zip", compile_for=sys.version_info[:2], sourceless=True
+    )
+
+    extracted = tmp_path / "extracted"
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        archive.extractall(extracted)
+        names = set(archive.namelist())
+    assert {"pkg/__init__.pyc", "pkg/mod.pyc", "py2.py"} <= names
+    assert not {"pkg/__init__.py", "pkg/mod.py"} & names
+    assert not [name for name in names if "__pycache__" in name]
+    assert _import_from(extracted, "import pkg; print(pkg.VALUE, pkg.__file__)").startswith("42 ")
+    files = _import_from(
+        extracted, "import importlib.metadata as m; print(sorted(str(f) for f in m.files('pkg')))"
+    )
+    assert files == str(
+        sorted(["pkg-1.0.dist-info/RECORD", "pkg/__init__.pyc", "pkg/mod.pyc", "py2.py"])
+    )
+    assert summary.tree.sources == sources, "what the sources would add back"
+    assert summary.tree.bytecode + summary.tree.other == summary.uncompressed_bytes
+
+
+def test_sourceless_is_for_third_party_bytecode_only(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    root.mkdir()
+    version = sys.version_info[:2]
+    with pytest.raises(ZipWriterError, match="Sourceless"):
+        write_reproducible_zip(root, tmp_path / "a.zip", sourceless=True)
+    with pytest.raises(ZipWriterError, match="Sourceless"):
+        write_reproducible_zip(
+            root,
+            tmp_path / "b.zip",
+            compile_for=version,
+            first_party=FirstPartyCheck(version),
+            sourceless=True,
+        )
+
+
+def test_slim_leaves_out_and_measures(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    (root / "pkg" / "tests").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "tests" / "test_pkg.py").write_text("import pkg\n" * 100)
+    (root / "pkg-1.0.dist-info").mkdir()
+    (root / "pkg-1.0.dist-info" / "METADATA").write_text("Name: pkg\nVersion: 1.0\n")
+    (root / "pkg-1.0.dist-info" / "RECORD").write_text(
+        "pkg/__init__.py,,\npkg/tests/test_pkg.py,,\npkg-1.0.dist-info/RECORD,,\n"
+    )
+    test_size = (root / "pkg" / "tests" / "test_pkg.py").stat().st_size
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    version = sys.version_info[:2]
+
+    unslimmed = write_reproducible_zip(copy, tmp_path / "full.zip", compile_for=version)
+    slimmed = write_reproducible_zip(
+        root, tmp_path / "slim.zip", compile_for=version, slim=SlimPatterns()
+    )
+
+    with zipfile.ZipFile(tmp_path / "slim.zip") as archive:
+        names = archive.namelist()
+        record = archive.read("pkg-1.0.dist-info/RECORD").decode()
+        pyc = archive.read(f"pkg/__pycache__/__init__.{sys.implementation.cache_tag}.pyc")
+    assert not [name for name in names if "tests" in name]
+    assert record.splitlines()[:2] == [
+        "pkg/__init__.py,,",
+        f"pkg/__pycache__/__init__.{sys.implementation.cache_tag}.pyc,sha256="
+        + base64.urlsafe_b64encode(hashlib.sha256(pyc).digest()).rstrip(b"=").decode()
+        + f",{len(pyc)}",
+    ]
+    assert "tests" not in record
+    assert slimmed.slimmed_bytes == test_size
+    assert unslimmed.slimmable.sources == test_size and unslimmed.slimmable.bytecode > 0
+    # What slimming would leave out is what it does, bytecode included (RECORD aside).
+    record_change = len(record) - len((copy / "pkg-1.0.dist-info" / "RECORD").read_text())
+    slimmable = unslimmed.slimmable
+    assert unslimmed.uncompressed_bytes - (
+        slimmable.sources + slimmable.bytecode + slimmable.other
+    ) == (slimmed.uncompressed_bytes - record_change)

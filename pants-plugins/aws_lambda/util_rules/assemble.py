@@ -26,12 +26,14 @@ from pants.util.frozendict import FrozenDict
 from pants.util.strutil import softwrap
 
 from aws_lambda.distributions import (
+    RUNTIME_PROVIDED_ROOTS,
     Distribution,
     ProvidedDistribution,
+    dependency_closure,
     match_provided,
     shadowed_modules,
 )
-from aws_lambda.report import LayerSize, PackageReport
+from aws_lambda.report import LayerSize, PackageReport, ZippedDistribution, ZipSettings
 from aws_lambda.runtimes import RUNTIME_MODULES, LambdaRuntime, runtime_lifecycle_warning
 from aws_lambda.scripts.shared import top_level_module
 from aws_lambda.scripts.zip_writer import FirstPartyCheck
@@ -43,12 +45,14 @@ from aws_lambda.target_types import (
     LambdaMaxUnzippedSizeField,
     LambdaRuntimeField,
     LambdaRuntimeProvidedField,
+    LambdaSlimField,
+    RuntimeProvided,
 )
 from aws_lambda.util_rules import zips
 from aws_lambda.util_rules.contents import LambdaContents, LambdaContentsRequest
 from aws_lambda.util_rules.zips import (
     BuildLambdaZipRequest,
-    LambdaZip,
+    BuiltLambdaZip,
     ZipInterpreter,
     ZipInterpreterRequest,
 )
@@ -91,6 +95,7 @@ def find_lambda_output_paths(all_targets: AllTargets) -> LambdaOutputPaths:
 @dataclass(frozen=True)
 class PackageLambdaRequest:
     kind: str
+    settings: LambdaSettings
     contents: LambdaContents
     output_file: str
     prefix: str
@@ -125,6 +130,7 @@ class LambdaPackageFieldSet(PackageFieldSet):
     resolve: PythonResolveField
     runtime_provided: LambdaRuntimeProvidedField
     compile_bytecode: LambdaCompileBytecodeField
+    slim: LambdaSlimField
     max_unzipped_size: LambdaMaxUnzippedSizeField
     output_path: OutputPathField
 
@@ -135,6 +141,7 @@ class LambdaPackageFieldSet(PackageFieldSet):
             architecture=self.architecture.value,
             runtime_provided=self.runtime_provided.value,
             compile_bytecode=self.compile_bytecode.value,
+            slim=self.slim.value,
         )
 
     def contents_request(
@@ -153,6 +160,7 @@ class LambdaPackageFieldSet(PackageFieldSet):
     def package_request(
         self,
         kind: str,
+        settings: LambdaSettings,
         contents: LambdaContents,
         interpreter: ZipInterpreter,
         prefix: str,
@@ -162,6 +170,7 @@ class LambdaPackageFieldSet(PackageFieldSet):
     ) -> PackageLambdaRequest:
         return PackageLambdaRequest(
             kind=kind,
+            settings=settings,
             contents=contents,
             output_file=self.output_path.value_or_default(file_ending="zip"),
             prefix=prefix,
@@ -305,8 +314,9 @@ async def package_lambda(
         request.check_imports,
         _provided_modules(request.layers, contents.runtime_provided),
     )
-    lambda_zip = await Get(
-        LambdaZip,
+    settings = request.settings
+    built_zip = await Get(
+        BuiltLambdaZip,
         BuildLambdaZipRequest(
             address=contents.address,
             platform=contents.platform,
@@ -316,7 +326,20 @@ async def package_lambda(
             prefix=request.prefix,
             output_file=request.output_file,
             interpreter=request.interpreter,
+            slim=settings.slim,
+            sourceless=settings.sourceless and settings.compile_bytecode,
         ),
+    )
+    lambda_zip = built_zip.zip
+    include_sdk = settings.runtime_provided is RuntimeProvided.include
+    sdk = (
+        dependency_closure(
+            RUNTIME_PROVIDED_ROOTS,
+            [dist.distribution for dist in dependencies],
+            contents.platform.marker_environment,
+        )
+        if include_sdk
+        else frozenset()
     )
     report = PackageReport(
         target=str(contents.address),
@@ -328,11 +351,32 @@ async def package_lambda(
         unzipped_size=lambda_zip.unzipped_size,
         file_count=lambda_zip.file_count,
         code_sha256=lambda_zip.sha256_base64,
-        distributions=tuple(dist.distribution for dist in dependencies),
+        distributions=tuple(
+            ZippedDistribution(
+                dist,
+                dist_zip.tree,
+                dist_zip.slimmed_size,
+                dist_zip.slimmable,
+                dist_zip.kept_for_imports,
+                sdk=dist.key in sdk,
+            )
+            for dist, dist_zip in built_zip.dependencies
+        ),
+        settings=ZipSettings(
+            compile_bytecode=settings.compile_bytecode,
+            sourceless=settings.sourceless,
+            slim=settings.slim is not None,
+            include_sdk=include_sdk,
+        ),
+        first_party=lambda_zip.tree,
         provided_by_layers=provided,
         runtime_provided=contents.runtime_provided,
         layers=tuple(
-            LayerSize(str(layer.contents.address), layer.packaged.report.unzipped_size)
+            LayerSize(
+                str(layer.contents.address),
+                layer.packaged.report.unzipped_size,
+                tuple((d.key, d.size) for d in layer.packaged.report.distributions),
+            )
             for layer in request.layers
         ),
     )

@@ -90,7 +90,9 @@ async def build_lambda_layer(field_set: LambdaLayerFieldSet) -> PackagedLayer:
     packaged = await Get(
         PackagedLambda,
         PackageLambdaRequest,
-        field_set.package_request("layer", layer_contents, interpreter, prefix=LAYER_PREFIX),
+        field_set.package_request(
+            "layer", settings, layer_contents, interpreter, prefix=LAYER_PREFIX
+        ),
     )
     return PackagedLayer(layer_contents, packaged)
 

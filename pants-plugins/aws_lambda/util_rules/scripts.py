@@ -16,6 +16,7 @@ _MODULES = (
     "elf.py",
     "local_invoke.py",
     "shared.py",
+    "slim.py",
     "source_check.py",
     "zip_verify.py",
     "zip_writer.py",

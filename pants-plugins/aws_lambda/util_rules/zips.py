@@ -22,8 +22,14 @@ from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.docutil import bin_name
 from pants.util.strutil import bullet_list, softwrap
 
+from aws_lambda.distributions import Distribution
 from aws_lambda.runtimes import LambdaPlatform
-from aws_lambda.scripts.zip_writer import FIRST_PARTY_PROBLEMS_EXIT_CODE, FirstPartyCheck
+from aws_lambda.scripts.slim import SlimPatterns
+from aws_lambda.scripts.zip_writer import (
+    FIRST_PARTY_PROBLEMS_EXIT_CODE,
+    FirstPartyCheck,
+    TreeBytes,
+)
 from aws_lambda.util_rules import platform, verify
 from aws_lambda.util_rules.install import InstalledDistribution
 from aws_lambda.util_rules.platform import RuntimeInterpreterRequest
@@ -67,8 +73,10 @@ class ZipInterpreter:
 class BuildLambdaZipRequest:
     """Zip `dependencies` and then `sources`, both under the archive folder `prefix`.
 
-    The dependencies are verified for `platform`, and the sources as `first_party` says. With
-    the interpreter's `compile_for`, both also get bytecode.
+    The dependencies are slimmed as `slim` says (not at all if None) and verified for
+    `platform`, and the sources are checked as `first_party` says. With the interpreter's
+    `compile_for`, both also get bytecode, the dependencies' in place of their sources if
+    `sourceless`.
     """
 
     address: Address
@@ -79,6 +87,8 @@ class BuildLambdaZipRequest:
     prefix: str
     output_file: str
     interpreter: ZipInterpreter
+    slim: Optional[SlimPatterns] = None
+    sourceless: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,18 @@ class LambdaZip:
     unzipped_size: int
     zipped_size: int
     sha256_base64: str
+    tree: TreeBytes = TreeBytes()  # What its own tree added, without its bases.
+    slimmed_size: int = 0
+    slimmable: TreeBytes = TreeBytes()
+    kept_for_imports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuiltLambdaZip:
+    """A Lambda zip, and the zip of each of its distributions that it copied."""
+
+    zip: LambdaZip
+    dependencies: tuple[tuple[Distribution, LambdaZip], ...]
 
 
 @dataclass(frozen=True)
@@ -101,6 +123,8 @@ class _ZipTreeRequest:
     bases: tuple[LambdaZip, ...] = ()
     first_party: Optional[FirstPartyCheck] = None
     address: Optional[Address] = None  # Of the target whose first-party code this is.
+    slim: Optional[SlimPatterns] = None
+    sourceless: bool = False
 
 
 @rule
@@ -133,6 +157,8 @@ async def zip_tree(request: _ZipTreeRequest, lambda_scripts: LambdaScripts) -> L
     compile_for = request.interpreter.compile_for
     compile_args = ("--compile-for", "{}.{}".format(*compile_for)) if compile_for else ()
     first_party_args = _first_party_args(request.first_party) if request.first_party else ()
+    slim_args = _slim_args(request.slim) if request.slim else ()
+    sourceless_args = ("--sourceless",) if request.sourceless else ()
     input_digest = await Get(
         Digest,
         MergeDigests(
@@ -152,6 +178,8 @@ async def zip_tree(request: _ZipTreeRequest, lambda_scripts: LambdaScripts) -> L
             request.output_file,
             *base_args,
             *compile_args,
+            *sourceless_args,
+            *slim_args,
             *first_party_args,
         ),
         input_digest=input_digest,
@@ -172,11 +200,15 @@ async def zip_tree(request: _ZipTreeRequest, lambda_scripts: LambdaScripts) -> L
         unzipped_size=summary["uncompressed_bytes"],
         zipped_size=summary["zip_bytes"],
         sha256_base64=summary["sha256_base64"],
+        tree=TreeBytes(**summary["tree"]),
+        slimmed_size=summary["slimmed_bytes"],
+        slimmable=TreeBytes(**summary["slimmable"]),
+        kept_for_imports=tuple(summary["kept_for_imports"]),
     )
 
 
 @rule
-async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
+async def build_lambda_zip(request: BuildLambdaZipRequest) -> BuiltLambdaZip:
     dependency_zips = await MultiGet(
         Get(
             LambdaZip,
@@ -186,6 +218,8 @@ async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
                 f"{_DEPENDENCIES}/{dist.distribution.key}-{dist.distribution.version}.zip",
                 f"Zipping {dist.distribution} for {request.platform}",
                 request.interpreter,
+                slim=request.slim.for_paths(dist.distribution.files) if request.slim else None,
+                sourceless=request.sourceless,
             ),
         )
         for dist in request.dependencies
@@ -210,7 +244,7 @@ async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
             f"The zip of {request.address} would fail on {request.platform}, so it was not "
             f"written:\n\n{bullet_list(problems)}"
         )
-    return await Get(
+    lambda_zip = await Get(
         LambdaZip,
         _ZipTreeRequest(
             request.sources,
@@ -222,6 +256,16 @@ async def build_lambda_zip(request: BuildLambdaZipRequest) -> LambdaZip:
             first_party=request.first_party,
             address=request.address,
         ),
+    )
+    distributions = tuple(dist.distribution for dist in request.dependencies)
+    return BuiltLambdaZip(lambda_zip, tuple(zip(distributions, dependency_zips)))
+
+
+def _slim_args(patterns: SlimPatterns) -> tuple[str, ...]:
+    return (
+        "--slim",
+        *(arg for pattern in patterns.keep for arg in ("--slim-keep", pattern)),
+        *(arg for pattern in patterns.drop for arg in ("--slim-drop", pattern)),
     )
 
 

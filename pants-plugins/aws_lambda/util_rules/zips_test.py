@@ -16,14 +16,15 @@ from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 
 from aws_lambda.distributions import Distribution
 from aws_lambda.runtimes import LambdaPlatform, architecture_for, runtime_for
-from aws_lambda.scripts.zip_writer import FirstPartyCheck
+from aws_lambda.scripts.slim import SlimPatterns
+from aws_lambda.scripts.zip_writer import FirstPartyCheck, TreeBytes
 from aws_lambda.testutil import set_pex_options
 from aws_lambda.util_rules import zips
 from aws_lambda.util_rules.install import InstalledDistribution
 from aws_lambda.util_rules.zips import (
     BuildLambdaZipRequest,
+    BuiltLambdaZip,
     LambdaSourceError,
-    LambdaZip,
     ZipInterpreter,
 )
 
@@ -36,7 +37,7 @@ def rule_runner() -> RuleRunner:
     rule_runner = RuleRunner(
         rules=[
             *zips.rules(),
-            QueryRule(LambdaZip, [BuildLambdaZipRequest]),
+            QueryRule(BuiltLambdaZip, [BuildLambdaZipRequest]),
             QueryRule(PythonExecutable, [InterpreterConstraints]),
             QueryRule(Digest, [CreateDigest]),
             QueryRule(DigestContents, [Digest]),
@@ -73,8 +74,8 @@ def test_zips_each_distribution_then_sources_in_processes(rule_runner: RuleRunne
         installed(rule_runner, "tool", FileContent("bin/tool", b"#!/bin/sh\n", is_executable=True)),
     )
     sources = digest(rule_runner, FileContent("app/handler.py", b"def handler(e, c): ...\n"))
-    lambda_zip = rule_runner.request(
-        LambdaZip,
+    built = rule_runner.request(
+        BuiltLambdaZip,
         [
             BuildLambdaZipRequest(
                 ADDRESS,
@@ -88,6 +89,7 @@ def test_zips_each_distribution_then_sources_in_processes(rule_runner: RuleRunne
             )
         ],
     )
+    lambda_zip = built.zip
     (content,) = rule_runner.request(DigestContents, [lambda_zip.digest])
     assert content.path == "out/fn.zip"
     archive = zipfile.ZipFile(io.BytesIO(content.content))
@@ -108,13 +110,51 @@ def test_zips_each_distribution_then_sources_in_processes(rule_runner: RuleRunne
         lambda_zip.sha256_base64
         == base64.b64encode(hashlib.sha256(content.content).digest()).decode()
     )
+    assert [(dist.name, dist_zip.unzipped_size) for dist, dist_zip in built.dependencies] == [
+        ("pkg", 2000),
+        ("tool", 10),
+    ]
+    assert built.dependencies[1][1].slimmable == TreeBytes(other=10), "a script, not slimmed"
+
+
+def test_slimming_leaves_out_what_no_import_needs(rule_runner: RuleRunner) -> None:
+    dependencies = (
+        installed(
+            rule_runner,
+            "pkg",
+            FileContent("pkg/__init__.py", b""),
+            FileContent("pkg/tests/test_pkg.py", b"import pkg\n" * 100),
+            FileContent("pkg/big/blob.bin", b"x" * 100),
+        ),
+    )
+    built = rule_runner.request(
+        BuiltLambdaZip,
+        [
+            BuildLambdaZipRequest(
+                ADDRESS,
+                PLATFORM,
+                dependencies,
+                digest(rule_runner, FileContent("app/handler.py", b"import pkg\n")),
+                FirstPartyCheck((3, 11)),
+                "",
+                "fn.zip",
+                sources_only(rule_runner),
+                slim=SlimPatterns(drop=("pkg/big/*",)),
+            )
+        ],
+    )
+    (content,) = rule_runner.request(DigestContents, [built.zip.digest])
+    names = zipfile.ZipFile(io.BytesIO(content.content)).namelist()
+    assert names == ["pkg/", "pkg/__init__.py", "app/", "app/handler.py"]
+    ((_, pkg_zip),) = built.dependencies
+    assert (pkg_zip.slimmed_size, pkg_zip.unzipped_size) == (1100 + 100, 0)
 
 
 def test_source_shadowing_a_dependency_fails(rule_runner: RuleRunner) -> None:
     file = FileContent("shared/util.py", b"x = 1\n")
     with engine_error(ProcessExecutionFailure, contains="'shared/util.py' is both in"):
         rule_runner.request(
-            LambdaZip,
+            BuiltLambdaZip,
             [
                 BuildLambdaZipRequest(
                     ADDRESS,
@@ -151,7 +191,7 @@ def handler(event, context):
 """
 
 
-def build_with_check(rule_runner: RuleRunner, check: FirstPartyCheck) -> LambdaZip:
+def build_with_check(rule_runner: RuleRunner, check: FirstPartyCheck) -> BuiltLambdaZip:
     sources = digest(
         rule_runner,
         FileContent("app/__init__.py", b""),
@@ -162,7 +202,7 @@ def build_with_check(rule_runner: RuleRunner, check: FirstPartyCheck) -> LambdaZ
     request = BuildLambdaZipRequest(
         ADDRESS, PLATFORM, dependencies, sources, check, "", "fn.zip", sources_only(rule_runner)
     )
-    return rule_runner.request(LambdaZip, [request])
+    return rule_runner.request(BuiltLambdaZip, [request])
 
 
 def source_error(rule_runner: RuleRunner, check: FirstPartyCheck) -> str:
