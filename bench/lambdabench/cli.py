@@ -6,17 +6,21 @@ import argparse
 import os
 import platform
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from lambdabench import importtime, locks, proc, report, workload
+from lambdabench import importtime, inittime, locks, proc, report, workload
 from lambdabench.approaches.base import Approach, Bench
 from lambdabench.approaches.pants import Builtin, Ours
 from lambdabench.approaches.recipes import Pip, Uv
 from lambdabench.scenarios import SCENARIOS, Measurement, Plan, run_scenario, scenario
 
 APPROACHES: tuple[type[Approach], ...] = (Ours, Builtin, Pip, Uv)
+PLOT_HANDLER = "plot.handler.handler"
+PLOT_EVENT = '{"values": [1, 3, 2, 4]}'
+INIT_RUNS = 10
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -59,14 +63,26 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--recipe-full-max", type=int, default=2,
         help="above this many lambdas, recipes skip the scenarios that equal their noop rebuild",
     )  # fmt: skip
+    parser.add_argument(
+        "--init-zip", action="append", default=[], metavar="LABEL=ZIP",
+        help="with --seed, also time this `plot` zip's init under awslambdaric (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--smoke", action="store_true", help="N=3, cold only, one run, no seed")
     args = parser.parse_args(argv)
+    args.init_zip = [_label_and_zip(parser, value) for value in args.init_zip]
     if args.smoke:
         args.n, args.seed, args.scenarios, args.runs = [3], False, ["cold"], 1
     if not args.seed and not args.n:
         parser.error("nothing to build: give --n sizes or --seed")
     args.out = args.out or args.repo_root / "bench" / "out"
     return args
+
+
+def _label_and_zip(parser: argparse.ArgumentParser, value: str) -> tuple[str, Path]:
+    label, _, path = value.partition("=")
+    if not label or not path.endswith(".zip") or not Path(path).is_file():
+        parser.error(f"--init-zip wants LABEL=PATH to an existing .zip, not {value!r}")
+    return label, Path(path).resolve()
 
 
 def workloads(args: argparse.Namespace) -> list[workload.Workload]:
@@ -107,6 +123,7 @@ def main(argv: Sequence[str]) -> int:
     start = time.perf_counter()
     measurements: list[Measurement] = []
     import_times: list[tuple[str, importtime.ImportTimes]] = []
+    init_times: list[inittime.InitTimes] = []
     tool_versions: dict[str, str] = {}
     names: list[str] = []
     for wl in workloads(args):
@@ -120,10 +137,13 @@ def main(argv: Sequence[str]) -> int:
             )
         if wl.name == "seed":
             import_times = plot_import_times(approaches)
+            init_times = plot_init_times(approaches, bench.cache, args.init_zip)
         if not tool_versions:
             tool_versions = versions(bench, approaches)
     elapsed = time.perf_counter() - start
-    text = results_markdown(args, measurements, import_times, names, tool_versions, elapsed)
+    text = results_markdown(
+        args, measurements, import_times, init_times, names, tool_versions, elapsed
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(text)
     report.chart(measurements, names, args.out / "chart.png")
@@ -149,10 +169,38 @@ def plot_import_times(
     return found
 
 
+def plot_init_times(
+    approaches: Sequence[Approach], cache: Path, extra: Sequence[tuple[str, Path]] = ()
+) -> list[inittime.InitTimes]:
+    """Init of the seed `plot` handler under awslambdaric: ours' zip as built, without its
+    bytecode, then any `extra` (label, zip) pairs.
+
+    The bench's own interpreter is CPython 3.11, the seed lambdas' runtime.
+    """
+    ours = next((a for a in approaches if a.name == "ours"), None)
+    zips = sorted((ours.repo / "dist").rglob("plot.zip")) if ours else []
+    if not zips:
+        return []
+    print("  -- init: plot under awslambdaric", flush=True)
+    with tempfile.TemporaryDirectory(prefix="plot-init-") as tmp:
+        stripped = inittime.without_bytecode(zips[0], Path(tmp, "plot.zip"))
+        pairs = [("as built", zips[0]), ("without bytecode", stripped), *extra]
+        variants = [inittime.Variant(label, path, PLOT_HANDLER) for label, path in pairs]
+        try:
+            runtime = inittime.install_runtime(sys.executable, cache / "inittime")
+        except inittime.SetupError as e:
+            size = {v.label: v.zip_path.stat().st_size for v in variants}
+            return [
+                inittime.InitTimes(v.label, size[v.label], 0, None, None, str(e)) for v in variants
+            ]
+        return inittime.time_init(variants, runtime, runs=INIT_RUNS, event=PLOT_EVENT)
+
+
 def results_markdown(
     args: argparse.Namespace,
     measurements: Sequence[Measurement],
     import_times: Sequence[tuple[str, importtime.ImportTimes]],
+    init_times: Sequence[inittime.InitTimes],
     names: Sequence[str],
     tool_versions: dict[str, str],
     elapsed: float,
@@ -183,6 +231,18 @@ def results_markdown(
             "A fresh `python3.11 -I -S -B` per run, alternating the zip as built with the same "
             "zip stripped of its `.pyc` files; median of "
             f"{import_times[0][1].runs} runs each.\n\n" + report.import_table(import_times)
+        )
+    if init_times:
+        sections.append(
+            "## Init under awslambdaric: `plot` (seed workload)\n\n"
+            "Ours' `plot.zip` started the way Lambda starts it: CPython 3.11 "
+            f"`-m awslambdaric {PLOT_HANDLER}` (awslambdaric {inittime.AWSLAMBDARIC_VERSION} "
+            "from PyPI), cwd the zip extracted read-only, with Lambda's environment and "
+            "`sys.path`, against a local Runtime API. Init is process start to the first "
+            "`next`; the response adds the first invoke. As built, and the same zip without "
+            "its `.pyc` files; one untimed warm-up each (it leaves matplotlib's font cache in "
+            f"/tmp), then {INIT_RUNS} alternating runs, medians.\n\n"
+            + report.init_table(init_times)
         )
     failed = report.failures(measurements)
     if failed:

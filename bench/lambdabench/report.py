@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from lambdabench.importtime import ImportTimes
+from lambdabench.inittime import InitTimes
 from lambdabench.scenarios import SCENARIOS, Measurement
 
 BASELINE = "ours"
@@ -114,6 +115,38 @@ def import_table(rows: Sequence[tuple[str, ImportTimes]]) -> str:
             for approach, row in rows
         ],
     )
+
+
+def init_table(rows: Sequence[InitTimes]) -> str:
+    """Median cold-start times, each init as a multiple of the first row's; then failures."""
+    base = rows[0].init_seconds if rows else None
+
+    def seconds(value: float | None, row: InitTimes) -> str:
+        return "failed" if row.failure else "–" if value is None else f"{value:.3f}"
+
+    table = _markdown(
+        [
+            "variant",
+            "zip size (MiB)",
+            "init to first `next` (s)",
+            "to first response (s)",
+            "init ratio",
+        ],
+        [
+            [
+                row.label,
+                f"{row.zip_bytes / 2**20:.1f}",
+                seconds(row.init_seconds, row),
+                seconds(row.response_seconds, row),
+                f"{row.init_seconds / base:.2f}×" if row.init_seconds and base else "–",
+            ]
+            for row in rows
+        ],
+    )
+    failed = [
+        f"- {row.label}: {' '.join(row.failure.split())[:900]}" for row in rows if row.failure
+    ]
+    return table + ("\n" + "\n".join(failed) + "\n" if failed else "")
 
 
 def failures(measurements: Sequence[Measurement]) -> str:

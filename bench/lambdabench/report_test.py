@@ -5,6 +5,7 @@ from pathlib import Path
 from lambdabench import report
 from lambdabench.approaches.base import BuildResult
 from lambdabench.approaches.pants import parse_counters, toml_sections
+from lambdabench.inittime import InitTimes
 from lambdabench.scenarios import Measurement
 
 APPROACHES = ["ours", "pip"]
@@ -51,3 +52,16 @@ def test_pants_helpers() -> None:
         "local_cache_requests_cached": 0,
         "local_cache_requests": 4,
     }
+
+
+def test_init_table_has_medians_ratios_to_the_first_row_and_failures() -> None:
+    rows = [
+        InitTimes("as built", 55 * 2**20, 10, 0.4, 0.5),
+        InitTimes("without bytecode", 42 * 2**20, 10, 1.2, 1.3),
+        InitTimes("broken", 2**20, 0, None, None, "init-error: RuntimeError:\n boom"),
+    ]
+    table = report.init_table(rows)
+    assert "| as built | 55.0 | 0.400 | 0.500 | 1.00× |" in table
+    assert "| without bytecode | 42.0 | 1.200 | 1.300 | 3.00× |" in table
+    assert "| broken | 1.0 | failed | failed | – |" in table
+    assert table.endswith("- broken: init-error: RuntimeError: boom\n")
