@@ -47,20 +47,20 @@ def test_plot(tmp_path: Path) -> None:
     assert response["size"] == len(png)
 
 
-def test_plot_slim_runs_with_the_scientific_layer(tmp_path: Path) -> None:
-    task_root = unzip("src.python.plot/plot_slim.zip", tmp_path / "task")
+def test_plot_runs_on_the_scientific_layer(tmp_path: Path) -> None:
+    task_root = unzip("src.python.plot/plot-with-layer.zip", tmp_path / "task")
     opt = unzip("src.python.scientific/scientific.zip", tmp_path / "opt")
     response = invoke(task_root, "3.11", "plot.handler.handler", {"values": [1, 2]}, opt / "python")
     assert base64.b64decode(response["png_base64"]).startswith(b"\x89PNG\r\n\x1a\n")
 
-    assert os.path.getsize("src.python.plot/plot_slim.zip") < ONE_MEBIBYTE
+    assert os.path.getsize("src.python.plot/plot-with-layer.zip") < ONE_MEBIBYTE
     top_level = {path.name for path in task_root.iterdir()}
     assert {"plot", "logs", "structlog"} <= top_level
     assert not top_level & {"matplotlib", "numpy", "PIL"}
     assert {path.name for path in opt.iterdir()} == {"python"}
     assert {"matplotlib", "numpy", "PIL"} <= {path.name for path in (opt / "python").iterdir()}
 
-    report = json.loads(Path("src.python.plot/plot_slim.zip.metadata.json").read_text())
+    report = json.loads(Path("src.python.plot/plot-with-layer.zip.metadata.json").read_text())
     provided = {dist["name"]: dist["layer"] for dist in report["provided_by_layers"]}
     assert provided["matplotlib"] == provided["numpy"] == "src/python/scientific:scientific"
     layer_report = json.loads(
