@@ -177,15 +177,14 @@ def write_reproducible_zip(
         _check_first_party(root, prefix, base_paths, first_party)
     plan = plan_slim(root, slim or SlimPatterns()) if first_party is None else None
     slimmed_bytes = apply_slim(root, plan) if plan and slim is not None else 0
-    mode = Bytecode.CHECKED if first_party else Bytecode.UNCHECKED
-    compiled = (
-        compile_bytecode(root, compile_for, prefix, Bytecode.SOURCELESS if sourceless else mode)
-        if compile_for is not None
-        else CompiledBytecode({}, 0, 0)
-    )
+    compiled = CompiledBytecode({}, 0, 0)
+    if compile_for is not None:
+        mode = Bytecode.CHECKED if first_party else Bytecode.UNCHECKED
+        compiled = compile_bytecode(
+            root, compile_for, prefix, Bytecode.SOURCELESS if sourceless else mode
+        )
     if slim is not None or sourceless:
-        renamed = compiled.bytecode if sourceless else {}
-        rewrite_records(root, renamed)
+        rewrite_records(root, renamed=compiled.bytecode if sourceless else {})
     slimmable = _slimmable(root, plan.dropped, compiled) if plan and slim is None else TreeBytes()
     entries = sorted(
         (*_prefix_entries(prefix), *_tree_entries(root, prefix)),
