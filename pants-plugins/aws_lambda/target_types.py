@@ -213,14 +213,14 @@ class LambdaSlimField(Field):
         """
         Whether to leave out of third-party distributions what no import needs at run time:
         test folders inside packages, type stubs, bytecode the distribution shipped, console
-        scripts, C and Cython sources and headers, and the `.dist-info` files that
-        `importlib.metadata` does not read. Native code is never touched, and a module that a
+        scripts, C and Cython sources, the headers of `include/` folders, and the `.dist-info`
+        files that `importlib.metadata` does not read. Native code is never touched, and a module that a
         kept module imports stays.
 
         `True`, `False`, or the patterns to use on top of `[lambda].slim_keep` and
         `[lambda].slim_drop`, e.g. `slim={"keep": ["pkg/tests/fixtures/*"], "drop":
         ["matplotlib/mpl-data/sample_data/*"]}`. Patterns are `fnmatch` patterns of paths in
-        the zip (below a layer's `python/`), where `*` also matches `/`. `keep` covers what a
+        the zip (for a layer, below its `python/`), where `*` also matches `/`. `keep` covers what a
         module reads at run time without importing it. Defaults to `[lambda].slim`.
         """
     )
