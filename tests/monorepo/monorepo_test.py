@@ -249,4 +249,4 @@ def test_every_top_level_module_of_a_slimmed_zip_imports(
     metadata = json.loads((repo / f"{lambda_.zip_path}.metadata.json").read_text())
     slimmed = {dist["name"]: dist["slimmed_size"] for dist in metadata["distributions"]}
     if "pandas" in slimmed:
-        assert slimmed["pandas"] > 20 * 1024 * 1024, "pandas' tests are left out"
+        assert slimmed["pandas"] > 10 * 1024 * 1024, "pandas' tests are left out"
