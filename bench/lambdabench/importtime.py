@@ -1,64 +1,77 @@
-"""Cold import time of a handler from an extracted zip: as shipped, and without its bytecode."""
+"""Cold import time of a handler from extracted zips, alternating them (e.g. with and without
+their bytecode)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import subprocess
 import tempfile
 import time
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
+
+_TAIL_LINES = 8
 
 
 @dataclass(frozen=True)
-class ImportTimes:
+class ImportTime:
+    """The median over the timed runs of one zip, or why its import failed."""
+
+    label: str
+    zip_bytes: int
     pyc_files: int
-    shipped: float
-    without_pyc: float
     runs: int
-
-    @property
-    def ratio(self) -> float:
-        return self.shipped / self.without_pyc
+    seconds: Optional[float]
+    failure: Optional[str] = None
 
 
-def time_import(zip_path: Path, module: str, python: str, runs: int = 10) -> ImportTimes:
-    """Median wall time of a fresh `python -I -S -B` importing `module`, alternating two trees.
+def time_imports(
+    zips: Sequence[tuple[str, Path]], module: str, python: str, runs: int = 10
+) -> list[ImportTime]:
+    """Median wall time of a fresh `python -I -S -B` importing `module`, per (label, zip).
 
-    One tree is the zip extracted as it is, with whatever bytecode it ships; the other is the
-    same without any `.pyc`. `-B` keeps every run from writing bytecode (as root, a read-only
+    Each zip is extracted as it is, with whatever bytecode it ships, and imported once untimed
+    (matplotlib builds its font cache, as a warm `/tmp` would have it), then `runs` times,
+    alternating the zips. `-B` keeps every run from writing bytecode (as root, a read-only
     folder would not), so each run is a cold start; `-I -S` leave only the tree importable.
-    matplotlib's font cache is built once, untimed, as a warm `/tmp` would have it.
     """
     with tempfile.TemporaryDirectory(prefix="importtime-") as tmp:
-        shipped, stripped = Path(tmp, "shipped"), Path(tmp, "stripped")
-        with zipfile.ZipFile(zip_path) as archive:
-            archive.extractall(shipped)
-        shutil.copytree(shipped, stripped)
-        _strip_bytecode(stripped)
+        roots = [Path(tmp, f"z{i}") for i in range(len(zips))]
+        for (_, zip_path), root in zip(zips, roots):
+            with zipfile.ZipFile(zip_path) as archive:
+                archive.extractall(root)
         env = {"MPLCONFIGDIR": str(Path(tmp, "mplconfig"))}
-        _time_once(python, stripped, module, env)
-        times: dict[Path, list[float]] = {shipped: [], stripped: []}
+        failures = [_failure(python, root, module, env) for root in roots]
+        times: list[list[float]] = [[] for _ in roots]
         for _ in range(runs):
-            for root in (shipped, stripped):
-                times[root].append(_time_once(python, root, module, env))
-        pyc_files = sum(1 for _ in shipped.rglob("*.pyc"))
-    return ImportTimes(
-        pyc_files,
-        statistics.median(times[shipped]),
-        statistics.median(times[stripped]),
-        runs,
-    )
+            for i, root in enumerate(roots):
+                if failures[i] is None:
+                    times[i].append(_time_once(python, root, module, env))
+        pyc_files = [sum(1 for _ in root.rglob("*.pyc")) for root in roots]
+    return [
+        ImportTime(
+            label,
+            zip_path.stat().st_size,
+            pyc,
+            len(seconds),
+            statistics.median(seconds) if seconds else None,
+            failure,
+        )
+        for (label, zip_path), pyc, seconds, failure in zip(zips, pyc_files, times, failures)
+    ]
 
 
-def _strip_bytecode(root: Path) -> None:
-    for cache in list(root.rglob("__pycache__")):
-        shutil.rmtree(cache)
-    for pyc in root.rglob("*.pyc"):
-        pyc.unlink()
+def _failure(python: str, root: Path, module: str, env: dict[str, str]) -> Optional[str]:
+    """Why the untimed first import failed, if it did."""
+    try:
+        _time_once(python, root, module, env)
+    except subprocess.CalledProcessError as e:
+        return "\n".join(e.stderr.splitlines()[-_TAIL_LINES:])
+    return None
 
 
 def _time_once(python: str, root: Path, module: str, env: dict[str, str]) -> float:
@@ -68,6 +81,8 @@ def _time_once(python: str, root: Path, module: str, env: dict[str, str]) -> flo
         [python, "-I", "-S", "-B", "-c", code],
         cwd=root,
         check=True,
+        capture_output=True,
+        text=True,
         env={**env, "PATH": os.environ.get("PATH", "")},
     )
     return time.perf_counter() - start

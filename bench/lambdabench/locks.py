@@ -24,11 +24,22 @@ _LOCK_INPUTS = (
 
 def prepare(bench: Bench, workload: Workload) -> Locks:
     """Our lock (generated, or the workload's own), the pins it implies, and the built-in lock."""
-    missing = bench.cache / "locks" / "missing.lock"
-    ours = workload.lock or generate(bench, workload, Ours, Locks(missing, missing, ()))
+    ours = prepare_ours(bench, workload).ours
     pins = pins_from_lock(ours.read_text(), workload.recipe_excludes)
-    builtin = generate(bench, workload, Builtin, Locks(ours, missing, pins))
+    builtin = generate(bench, workload, Builtin, Locks(ours, _missing(bench), pins))
     return Locks(ours, builtin, pins)
+
+
+def prepare_ours(bench: Bench, workload: Workload) -> Locks:
+    """Our lock alone (generated, or the workload's own), for a workload that only ours builds."""
+    missing = _missing(bench)
+    ours = workload.lock or generate(bench, workload, Ours, Locks(missing, missing, ()))
+    return Locks(ours, missing, ())
+
+
+def _missing(bench: Bench) -> Path:
+    """A lock path that no approach writes: stands for a lock not needed (or not made yet)."""
+    return bench.cache / "locks" / "missing.lock"
 
 
 def generate(bench: Bench, workload: Workload, kind: type[PantsApproach], locks: Locks) -> Path:

@@ -6,9 +6,13 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from lambdabench.importtime import ImportTimes
+from lambdabench import scientific, variants
+from lambdabench.approaches.base import BuildResult
+from lambdabench.importtime import ImportTime
 from lambdabench.inittime import InitTimes
 from lambdabench.scenarios import SCENARIOS, Measurement
+from lambdabench.scientific import ScientificBuild
+from lambdabench.variants import VariantBuild
 
 BASELINE = "ours"
 # Scenarios where the recipes do the same full rebuild as `noop` and may not have run.
@@ -66,25 +70,45 @@ def _ratio(m: Measurement | None, base: Measurement | None) -> str:
     return f"{m.median / base.median:.2f}×"
 
 
-def size_table(measurements: Sequence[Measurement], approaches: Sequence[str]) -> str:
-    """Zip sizes after the cold build: total and largest, in MiB."""
-    head = ["workload", *(f"{a} total / largest (MiB)" for a in approaches)]
+def size_table(
+    measurements: Sequence[Measurement],
+    approaches: Sequence[str],
+    variant_builds: Sequence[VariantBuild] = (),
+) -> str:
+    """Zip sizes after the cold build, total and largest in MiB; ours' untimed variants (other
+    than its default) in columns after ours, then why any of them failed."""
+    labels = _ordered([v.label for v in variant_builds if v.label != variants.DEFAULT])
+    columns = [a for a in approaches if a != BASELINE]
+    if BASELINE in approaches:
+        columns = [BASELINE, *labels, *columns]
+    head = ["workload", *(f"{c} total / largest (MiB)" for c in columns)]
     index = _index(measurements)
     rows = []
     for workload in _ordered([m.workload for m in measurements]):
         row = [workload]
-        for approach in approaches:
-            m = index.get((workload, "cold", approach)) or next(
-                (x for x in measurements if (x.workload, x.approach) == (workload, approach)), None
+        for column in columns:
+            variant = variants.find(variant_builds, workload, column)
+            if column in labels:
+                row.append("failed" if variant and variant.failure else _sizes(variant))
+                continue
+            m = index.get((workload, "cold", column)) or next(
+                (x for x in measurements if (x.workload, x.approach) == (workload, column)), None
             )
-            sizes = m.last.zip_sizes if m else ()
-            row.append(
-                f"{sum(sizes) / 2**20:.1f} / {max(sizes) / 2**20:.1f} ({len(sizes)} zips)"
-                if sizes
-                else "–"
-            )
+            row.append(_sizes(m.last if m else None))
         rows.append(row)
-    return _markdown(head, rows)
+    failed = [
+        f"- {v.workload} / {v.label}: {' '.join(_failure_summary(v.failure).split())}"
+        for v in variant_builds
+        if v.failure
+    ]
+    return _markdown(head, rows) + ("\n" + "\n".join(failed) + "\n" if failed else "")
+
+
+def _sizes(built: BuildResult | VariantBuild | None) -> str:
+    sizes = built.zip_sizes if built else ()
+    if not sizes:
+        return "–"
+    return f"{sum(sizes) / 2**20:.1f} / {max(sizes) / 2**20:.1f} ({len(sizes)} zips)"
 
 
 def process_table(measurements: Sequence[Measurement]) -> str:
@@ -101,20 +125,23 @@ def process_table(measurements: Sequence[Measurement]) -> str:
     return _markdown(head, rows)
 
 
-def import_table(rows: Sequence[tuple[str, ImportTimes]]) -> str:
-    return _markdown(
-        ["approach", ".pyc files", "as built (s)", "without .pyc (s)", "ratio"],
+def import_table(rows: Sequence[ImportTime]) -> str:
+    """Median cold import times, each as a multiple of the first row's; then failures."""
+    base = rows[0].seconds if rows else None
+    table = _markdown(
+        ["variant", "zip size (MiB)", ".pyc files", "import (s)", "ratio"],
         [
             [
-                approach,
+                row.label,
+                f"{row.zip_bytes / 2**20:.1f}",
                 str(row.pyc_files),
-                f"{row.shipped:.3f}",
-                f"{row.without_pyc:.3f}",
-                f"{row.ratio:.2f}×",
+                "failed" if row.failure else "–" if row.seconds is None else f"{row.seconds:.3f}",
+                f"{row.seconds / base:.2f}×" if row.seconds and base else "–",
             ]
-            for approach, row in rows
+            for row in rows
         ],
     )
+    return table + _failure_lines(rows)
 
 
 def init_table(rows: Sequence[InitTimes]) -> str:
@@ -143,10 +170,61 @@ def init_table(rows: Sequence[InitTimes]) -> str:
             for row in rows
         ],
     )
+    return table + _failure_lines(rows)
+
+
+def _failure_lines(rows: Sequence[ImportTime | InitTimes]) -> str:
     failed = [
         f"- {row.label}: {' '.join(row.failure.split())[:900]}" for row in rows if row.failure
     ]
-    return table + ("\n" + "\n".join(failed) + "\n" if failed else "")
+    return "\n" + "\n".join(failed) + "\n" if failed else ""
+
+
+def scientific_table(builds: Sequence[ScientificBuild]) -> str:
+    """Sizes per setting against Lambda's unzipped limit; then errors and handler responses."""
+    limit = f"under {scientific.UNZIPPED_LIMIT / 2**20:.0f} MiB unzipped"
+
+    def mib(value: int | None) -> str:
+        return "–" if value is None else f"{value / 2**20:.1f}"
+
+    def fits(row: ScientificBuild) -> str:
+        verdict = {None: "–", True: "yes", False: "no"}[row.fits]
+        return f"{verdict} (packaging failed)" if row.error else verdict
+
+    def invoked(row: ScientificBuild) -> str:
+        call = row.invocation
+        return "–" if call is None else "failed" if call.failure else f"{call.seconds:.2f}"
+
+    table = _markdown(
+        ["build", "options", "unzipped (MiB)", "zipped (MiB)", limit, "bytecode (MiB)"]
+        + ["slimmed out (MiB)", "build (s)", "one invoke (s)"],
+        [
+            [
+                row.setting.label,
+                " ".join(f"`{o}`" for o in row.setting.options) or "–",
+                mib(row.unzipped_size),
+                mib(row.zipped_size),
+                fits(row),
+                mib(row.bytecode_size),
+                mib(row.slimmed_size),
+                f"{row.seconds:.1f}",
+                invoked(row),
+            ]
+            for row in builds
+        ],
+    )
+    notes = []
+    for row in builds:
+        if row.error:
+            error = "\n".join(row.error)
+            notes.append(
+                f"{row.setting.label}, the error's first lines:\n\n```text\n{error}\n```\n"
+            )
+        call = row.invocation
+        if call and (call.failure or call.response):
+            what = f"failed: {call.failure}" if call.failure else f"returned {call.response}"
+            notes.append(f"{row.setting.label}, the handler {' '.join(what.split())[:600]}\n")
+    return table + "".join(f"\n{note}" for note in notes)
 
 
 def failures(measurements: Sequence[Measurement]) -> str:

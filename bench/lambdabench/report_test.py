@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lambdabench import report
+from lambdabench import report, variants
 from lambdabench.approaches.base import BuildResult
 from lambdabench.approaches.pants import parse_counters, toml_sections
+from lambdabench.importtime import ImportTime
 from lambdabench.inittime import InitTimes
 from lambdabench.scenarios import Measurement
+from lambdabench.scientific import SETTINGS, Invocation, ScientificBuild
+from lambdabench.variants import VariantBuild
 
 APPROACHES = ["ours", "pip"]
 
@@ -38,6 +41,30 @@ def test_size_and_process_tables() -> None:
     assert "| N=3 | cold | ours | 7 |" in report.process_table(MEASUREMENTS)
 
 
+def test_size_table_puts_ours_variants_after_ours_and_says_why_one_failed() -> None:
+    builds = [
+        VariantBuild("N=3", variants.DEFAULT, zip_sizes=(2**20,)),
+        VariantBuild("N=3", variants.UNSLIMMED, zip_sizes=(2 * 2**20, 5 * 2**20)),
+        VariantBuild("N=3", variants.SOURCELESS, failure="`./pants package ::` failed:\nboom"),
+    ]
+    table = report.size_table(MEASUREMENTS, APPROACHES, builds)
+    assert table.startswith(
+        "| workload | ours total / largest (MiB) | ours without slim total / largest (MiB) "
+        "| ours sourceless total / largest (MiB) | pip total / largest (MiB) |"
+    )
+    assert (
+        "| N=3 | 4.0 / 3.0 (2 zips) | 7.0 / 5.0 (2 zips) | failed | 4.0 / 3.0 (2 zips) |" in table
+    )
+    assert table.endswith("- N=3 / ours sourceless: `./pants package ::` failed: boom\n")
+
+
+def test_size_table_without_a_variant_for_a_workload() -> None:
+    builds = [VariantBuild("seed", variants.UNSLIMMED, zip_sizes=(2**20,))]
+    assert "| N=3 | 4.0 / 3.0 (2 zips) | – | 4.0 / 3.0 (2 zips) |" in report.size_table(
+        MEASUREMENTS, APPROACHES, builds
+    )
+
+
 def test_chart_is_written(tmp_path: Path) -> None:
     report.chart(MEASUREMENTS, APPROACHES, tmp_path / "chart.png")
     assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
@@ -65,3 +92,65 @@ def test_init_table_has_medians_ratios_to_the_first_row_and_failures() -> None:
     assert "| without bytecode | 42.0 | 1.200 | 1.300 | 3.00× |" in table
     assert "| broken | 1.0 | failed | failed | – |" in table
     assert table.endswith("- broken: init-error: RuntimeError: boom\n")
+
+
+def test_import_table_has_sizes_medians_ratios_to_the_first_row_and_failures() -> None:
+    rows = [
+        ImportTime("ours as built", 55 * 2**20, 900, 10, 0.5),
+        ImportTime("ours without bytecode", 42 * 2**20, 0, 10, 1.5),
+        ImportTime("ours sourceless", 30 * 2**20, 900, 0, None, "ImportError:\n no module"),
+    ]
+    table = report.import_table(rows)
+    assert "| ours as built | 55.0 | 900 | 0.500 | 1.00× |" in table
+    assert "| ours without bytecode | 42.0 | 0 | 1.500 | 3.00× |" in table
+    assert "| ours sourceless | 30.0 | 900 | failed | – |" in table
+    assert table.endswith("- ours sourceless: ImportError: no module\n")
+
+
+def test_scientific_table_has_sizes_the_limit_verdict_errors_and_responses() -> None:
+    defaults, unslimmed, no_bytecode = SETTINGS
+    rows = [
+        ScientificBuild(
+            defaults,
+            61.5,
+            zipped_size=80 * 2**20,
+            unzipped_size=240 * 2**20,
+            bytecode_size=30 * 2**20,
+            slimmed_size=70 * 2**20,
+            invocation=Invocation(2.25, response='{"rows": 4}'),
+        ),
+        ScientificBuild(
+            unslimmed,
+            12.0,
+            unzipped_size=310 * 2**20,
+            error=(
+                "LambdaSizeBudgetError: The function x is 310.0 MiB unzipped",
+                "  - `slim=True`",
+            ),
+        ),
+        ScientificBuild(
+            no_bytecode,
+            9.0,
+            zipped_size=60 * 2**20,
+            unzipped_size=210 * 2**20,
+            bytecode_size=0,
+            slimmed_size=70 * 2**20,
+            invocation=Invocation(4.0, failure="Traceback:\n ImportError"),
+        ),
+    ]
+    table = report.scientific_table(rows)
+    assert "| build | options | unzipped (MiB) | zipped (MiB) | under 250 MiB unzipped |" in table
+    assert "| defaults (bytecode, slim) | – | 240.0 | 80.0 | yes | 30.0 | 70.0 | 61.5 | 2.25 |" in (
+        table
+    )
+    assert (
+        "| without slim | `--lambda-slim=false` | 310.0 | – | no (packaging failed) | – | – "
+        "| 12.0 | – |" in table
+    )
+    assert "| without bytecode | `--lambda-compile-bytecode=false` | 210.0 | 60.0 | yes |" in table
+    assert (
+        "without slim, the error's first lines:\n\n```text\n"
+        "LambdaSizeBudgetError: The function x is 310.0 MiB unzipped\n  - `slim=True`\n```\n"
+    ) in table
+    assert 'defaults (bytecode, slim), the handler returned {"rows": 4}\n' in table
+    assert "without bytecode, the handler failed: Traceback: ImportError\n" in table

@@ -6,6 +6,8 @@ import os
 import re
 import shutil
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -126,6 +128,34 @@ class PantsApproach(Approach):
             zip_sizes=self.zip_sizes(),
             counters=tuple(totals.items()),
         )
+
+    def restore(self) -> None:
+        """The workload's sources, BUILD files and lock as a fresh copy has them; caches kept."""
+        self.stop()
+        self.workload.write_sources(self.repo)
+        self.write_build_files()
+        shutil.copy2(self.lock_source(), self.repo / LOCK)
+
+    def package_into(self, name: str, *options: str) -> Path:
+        """`package ::` with extra options into a dist folder of its own, emptied first; returns
+        that folder (in the copy, as Pants wants, but hidden, so Pants ignores it)."""
+        distdir = self.repo / ".variants" / name
+        if distdir.exists():
+            shutil.rmtree(distdir)
+        self.pants(*options, f"--pants-distdir={distdir}", "package", "::", pantsd=False)
+        return distdir
+
+    @contextmanager
+    def root_defaults(self, defaults: str) -> Iterator[None]:
+        """A root BUILD file holding `__defaults__(<defaults>)` while the block runs."""
+        build = self.repo / "BUILD"
+        if build.exists():
+            raise RuntimeError(f"{build} exists: the copy is not as the bench wrote it")
+        build.write_text(f"__defaults__({defaults})\n")
+        try:
+            yield
+        finally:
+            build.unlink()
 
     def generate_lock(self) -> Path:
         """Runs generate-lockfiles in the copy; returns the lock it wrote."""
