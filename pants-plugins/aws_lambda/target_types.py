@@ -214,8 +214,8 @@ class LambdaSlimField(Field):
         Whether to leave out of third-party distributions what no import needs at run time:
         test folders inside packages, type stubs, bytecode the distribution shipped, console
         scripts, C and Cython sources, the headers of `include/` folders, and the `.dist-info`
-        files that `importlib.metadata` does not read. Native code is never touched, and a module that a
-        kept module imports stays.
+        files that `importlib.metadata` does not read. Native code is never touched, and a
+        module that a kept module imports stays.
 
         `True`, `False`, or the patterns to use on top of `[lambda].slim_keep` and
         `[lambda].slim_drop`, e.g. `slim={"keep": ["pkg/tests/fixtures/*"], "drop":
