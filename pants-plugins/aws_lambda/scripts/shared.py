@@ -6,7 +6,9 @@ Stdlib only, like every module of `aws_lambda.scripts`.
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
+import hashlib
 import io
 import os
 import posixpath
@@ -52,6 +54,11 @@ def record_rows(data: bytes) -> list[tuple[str, Optional[str]]]:
         algorithm, _, value = (row[1] if len(row) > 1 else "").partition("=")
         rows.append((path, value if algorithm == "sha256" and value else None))
     return rows
+
+
+def record_hash(data: bytes) -> str:
+    """The sha256 of `data` as RECORD holds it: urlsafe base64 without padding."""
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
 @dataclass(frozen=True)

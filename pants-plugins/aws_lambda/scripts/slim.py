@@ -21,9 +21,7 @@ cover what static imports cannot see.
 from __future__ import annotations
 
 import ast
-import base64
 import csv
-import hashlib
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -32,7 +30,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Optional
 
-from aws_lambda.scripts.shared import module_name, walk_tree
+from aws_lambda.scripts.shared import module_name, record_hash, walk_tree
 
 _TEST_FOLDERS = frozenset({"tests", "test"})
 _BUILD_SOURCES = re.compile(r".*\.(c|cc|cpp|cxx|pyx|pxd|pxi)")
@@ -197,44 +195,27 @@ def apply_slim(root: Path, plan: SlimPlan) -> int:
     return freed
 
 
-def rewrite_records(root: Path, renamed: Mapping[str, str] = {}) -> None:
+def rewrite_records(root: Path, bytecode: Mapping[str, str]) -> None:
     """Rewrite each `.dist-info/RECORD` under `root` to list the files its distribution has now.
 
-    A row whose file is gone is left out, a row of `renamed` (e.g. `a.py` to `a.pyc`, for
-    sourceless bytecode) names the new file, and bytecode in `__pycache__` beside a listed
-    source is listed too, each with its hash and size.
+    A row whose file is gone is left out, and each source compiled to `bytecode` (source path
+    to bytecode path) gets its bytecode's row, with hash and size: after the source's row, or
+    in its place if the source is gone (sourceless bytecode).
     """
     for record in sorted(root.glob("*.dist-info/RECORD")):
-        rows = list(csv.reader(io.StringIO(record.read_text(encoding="utf-8"))))
+        record_path = record.relative_to(root).as_posix()
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        for row in rows:
+        for row in csv.reader(io.StringIO(record.read_text(encoding="utf-8"))):
             if not row or not row[0]:
                 continue
-            path = renamed.get(row[0], row[0])
-            if path.startswith("../") or path == record.relative_to(root).as_posix():
+            path = row[0]
+            if path.startswith("../") or path == record_path:
                 writer.writerow(row)
                 continue
-            if not (root / path).is_file():
-                continue
-            writer.writerow(row if path == row[0] else _record_row(root, path))
-            for pyc in _bytecode_of(root, path):
-                writer.writerow(_record_row(root, pyc))
+            if (root / path).is_file():
+                writer.writerow(row)
+            if path in bytecode:
+                data = (root / bytecode[path]).read_bytes()
+                writer.writerow([bytecode[path], f"sha256={record_hash(data)}", str(len(data))])
         record.write_text(out.getvalue(), encoding="utf-8")
-
-
-def _bytecode_of(root: Path, path: str) -> list[str]:
-    if not path.endswith(".py"):
-        return []
-    folder, _, name = path.rpartition("/")
-    cache = root / folder / "__pycache__"
-    stem = name[: -len(".py")]
-    return sorted(
-        pyc.relative_to(root).as_posix() for pyc in cache.glob(f"{stem}.*.pyc") if cache.is_dir()
-    )
-
-
-def _record_row(root: Path, path: str) -> list[str]:
-    data = (root / path).read_bytes()
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return [path, f"sha256={digest}", str(len(data))]

@@ -150,7 +150,13 @@ def test_records_list_what_the_distribution_has_now(tmp_path: Path) -> None:
             ),
         },
     )
-    rewrite_records(root, {"pkg/mod.py": "pkg/mod.pyc"})
+    rewrite_records(
+        root,
+        {
+            "pkg/__init__.py": "pkg/__pycache__/__init__.cpython-311.pyc",
+            "pkg/mod.py": "pkg/mod.pyc",
+        },
+    )
     pyc = b"bytecode"
     assert (root / "pkg-1.0.dist-info" / "RECORD").read_text().splitlines() == [
         "pkg/__init__.py,sha256=abc,0",

@@ -11,9 +11,7 @@ It exits 0 when every input is clean and 1, printing one problem a line, when on
 from __future__ import annotations
 
 import argparse
-import base64
 import enum
-import hashlib
 import json
 import os
 import re
@@ -34,6 +32,7 @@ from aws_lambda.scripts.shared import (
     UnreadableTreeError,
     major_minor,
     normalize_prefix,
+    record_hash,
     record_rows,
     walk_tree,
 )
@@ -403,8 +402,7 @@ def _replaced_file_problems(contents: _Contents) -> list[Problem]:
         recorded = {owner.sha256 for owner in owners if owner.sha256}
         if entry is None or not recorded:
             continue
-        digest = base64.urlsafe_b64encode(hashlib.sha256(entry.read()).digest())
-        if digest.rstrip(b"=").decode() in recorded:
+        if record_hash(entry.read()) in recorded:
             continue
         problems.append(
             Problem(

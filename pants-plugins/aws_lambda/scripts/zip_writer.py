@@ -184,7 +184,7 @@ def write_reproducible_zip(
             root, compile_for, prefix, Bytecode.SOURCELESS if sourceless else mode
         )
     if slim is not None or sourceless:
-        rewrite_records(root, renamed=compiled.bytecode if sourceless else {})
+        rewrite_records(root, compiled.bytecode)
     slimmable = _slimmable(root, plan.dropped, compiled) if plan and slim is None else TreeBytes()
     entries = sorted(
         (*_prefix_entries(prefix), *_tree_entries(root, prefix)),

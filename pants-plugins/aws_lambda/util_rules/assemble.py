@@ -26,10 +26,8 @@ from pants.util.frozendict import FrozenDict
 from pants.util.strutil import softwrap
 
 from aws_lambda.distributions import (
-    RUNTIME_PROVIDED_ROOTS,
     Distribution,
     ProvidedDistribution,
-    dependency_closure,
     match_provided,
     shadowed_modules,
 )
@@ -327,20 +325,11 @@ async def package_lambda(
             output_file=request.output_file,
             interpreter=request.interpreter,
             slim=settings.slim,
-            sourceless=settings.sourceless and settings.compile_bytecode,
+            sourceless=settings.sourceless,
         ),
     )
     lambda_zip = built_zip.zip
     include_sdk = settings.runtime_provided is RuntimeProvided.include
-    sdk = (
-        dependency_closure(
-            RUNTIME_PROVIDED_ROOTS,
-            [dist.distribution for dist in dependencies],
-            contents.platform.marker_environment,
-        )
-        if include_sdk
-        else frozenset()
-    )
     report = PackageReport(
         target=str(contents.address),
         kind=request.kind,
@@ -358,7 +347,7 @@ async def package_lambda(
                 dist_zip.slimmed_size,
                 dist_zip.slimmable,
                 dist_zip.kept_for_imports,
-                sdk=dist.key in sdk,
+                sdk=dist.key in contents.sdk,
             )
             for dist, dist_zip in built_zip.dependencies
         ),

@@ -62,6 +62,7 @@ class LambdaContents:
     platform_log_line: str
     dependencies: tuple[InstalledDistribution, ...]
     runtime_provided: tuple[Distribution, ...]
+    sdk: frozenset[str]  # The needed distributions of boto3's closure, whatever is left out.
     sources: Digest
     source_files: tuple[FileEntry, ...]
 
@@ -117,12 +118,10 @@ async def lambda_contents(
     needed = dependency_closure(
         requirements, all_distributions, environment, f"The requirements of {address}"
     )
-    runtime_provided: frozenset[str] = frozenset()
-    if request.settings.runtime_provided is RuntimeProvided.exclude:
-        needed_distributions = [dist for dist in all_distributions if dist.key in needed]
-        runtime_provided = dependency_closure(
-            RUNTIME_PROVIDED_ROOTS, needed_distributions, environment
-        )
+    needed_distributions = [dist for dist in all_distributions if dist.key in needed]
+    sdk = dependency_closure(RUNTIME_PROVIDED_ROOTS, needed_distributions, environment)
+    excluded = request.settings.runtime_provided is RuntimeProvided.exclude
+    runtime_provided = sdk if excluded else frozenset()
 
     kept = needed - runtime_provided
     return LambdaContents(
@@ -133,6 +132,7 @@ async def lambda_contents(
             dist for dist in installed.distributions if dist.distribution.key in kept
         ),
         runtime_provided=tuple(dist for dist in all_distributions if dist.key in runtime_provided),
+        sdk=sdk,
         sources=sources_digest,
         source_files=tuple(entry for entry in source_entries if isinstance(entry, FileEntry)),
     )

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import io
 import zipfile
+from typing import Any
 
 import pytest
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
@@ -63,6 +64,32 @@ def installed(rule_runner: RuleRunner, name: str, *files: FileContent) -> Instal
     return InstalledDistribution(dist, digest(rule_runner, *files))
 
 
+SYNTAX_ONLY = FirstPartyCheck((3, 11))
+
+
+def build_zip(
+    rule_runner: RuleRunner,
+    dependencies: tuple[InstalledDistribution, ...],
+    sources: Digest,
+    check: FirstPartyCheck = SYNTAX_ONLY,
+    prefix: str = "",
+    output: str = "fn.zip",
+    **options: Any,
+) -> BuiltLambdaZip:
+    request = BuildLambdaZipRequest(
+        ADDRESS,
+        PLATFORM,
+        dependencies,
+        sources,
+        check,
+        prefix,
+        output,
+        sources_only(rule_runner),
+        **options,
+    )
+    return rule_runner.request(BuiltLambdaZip, [request])
+
+
 def test_zips_each_distribution_then_sources_in_processes(rule_runner: RuleRunner) -> None:
     dependencies = (
         installed(
@@ -74,21 +101,7 @@ def test_zips_each_distribution_then_sources_in_processes(rule_runner: RuleRunne
         installed(rule_runner, "tool", FileContent("bin/tool", b"#!/bin/sh\n", is_executable=True)),
     )
     sources = digest(rule_runner, FileContent("app/handler.py", b"def handler(e, c): ...\n"))
-    built = rule_runner.request(
-        BuiltLambdaZip,
-        [
-            BuildLambdaZipRequest(
-                ADDRESS,
-                PLATFORM,
-                dependencies,
-                sources,
-                FirstPartyCheck((3, 11)),
-                "python/",
-                "out/fn.zip",
-                sources_only(rule_runner),
-            )
-        ],
-    )
+    built = build_zip(rule_runner, dependencies, sources, prefix="python/", output="out/fn.zip")
     lambda_zip = built.zip
     (content,) = rule_runner.request(DigestContents, [lambda_zip.digest])
     assert content.path == "out/fn.zip"
@@ -127,22 +140,8 @@ def test_slimming_leaves_out_what_no_import_needs(rule_runner: RuleRunner) -> No
             FileContent("pkg/big/blob.bin", b"x" * 100),
         ),
     )
-    built = rule_runner.request(
-        BuiltLambdaZip,
-        [
-            BuildLambdaZipRequest(
-                ADDRESS,
-                PLATFORM,
-                dependencies,
-                digest(rule_runner, FileContent("app/handler.py", b"import pkg\n")),
-                FirstPartyCheck((3, 11)),
-                "",
-                "fn.zip",
-                sources_only(rule_runner),
-                slim=SlimPatterns(drop=("pkg/big/*",)),
-            )
-        ],
-    )
+    sources = digest(rule_runner, FileContent("app/handler.py", b"import pkg\n"))
+    built = build_zip(rule_runner, dependencies, sources, slim=SlimPatterns(drop=("pkg/big/*",)))
     (content,) = rule_runner.request(DigestContents, [built.zip.digest])
     names = zipfile.ZipFile(io.BytesIO(content.content)).namelist()
     assert names == ["pkg/", "pkg/__init__.py", "app/", "app/handler.py"]
@@ -153,21 +152,7 @@ def test_slimming_leaves_out_what_no_import_needs(rule_runner: RuleRunner) -> No
 def test_source_shadowing_a_dependency_fails(rule_runner: RuleRunner) -> None:
     file = FileContent("shared/util.py", b"x = 1\n")
     with engine_error(ProcessExecutionFailure, contains="'shared/util.py' is both in"):
-        rule_runner.request(
-            BuiltLambdaZip,
-            [
-                BuildLambdaZipRequest(
-                    ADDRESS,
-                    PLATFORM,
-                    (installed(rule_runner, "shared", file),),
-                    digest(rule_runner, file),
-                    FirstPartyCheck((3, 11)),
-                    "",
-                    "fn.zip",
-                    sources_only(rule_runner),
-                )
-            ],
-        )
+        build_zip(rule_runner, (installed(rule_runner, "shared", file),), digest(rule_runner, file))
 
 
 HANDLER = b"""\
@@ -199,10 +184,7 @@ def build_with_check(rule_runner: RuleRunner, check: FirstPartyCheck) -> BuiltLa
         FileContent("app/util.py", b"def f(:\n    pass\n"),
     )
     dependencies = (installed(rule_runner, "pkg", FileContent("pkg/core.py", b"")),)
-    request = BuildLambdaZipRequest(
-        ADDRESS, PLATFORM, dependencies, sources, check, "", "fn.zip", sources_only(rule_runner)
-    )
-    return rule_runner.request(BuiltLambdaZip, [request])
+    return build_zip(rule_runner, dependencies, sources, check)
 
 
 def source_error(rule_runner: RuleRunner, check: FirstPartyCheck) -> str:
