@@ -12,7 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lambdabench import importtime, inittime, locks, proc, report, scientific, variants, workload
+from lambdabench import (
+    importtime,
+    inittime,
+    limits,
+    locks,
+    proc,
+    report,
+    scientific,
+    variants,
+    workload,
+)
 from lambdabench.approaches.base import Approach, Bench
 from lambdabench.approaches.pants import Builtin, Ours
 from lambdabench.approaches.recipes import Pip, Uv
@@ -147,6 +157,9 @@ def main(argv: Sequence[str]) -> int:
             results.measurements += run_scenario(
                 scenario(name), approaches, plan, progress=lambda line: print(line, flush=True)
             )
+        if "cold" in args.scenarios and approaches:
+            lock = approaches[0].locks.ours.read_text()
+            results.physical_limits.append(limits.measure(wl.name, locks.artifact_urls(lock)))
         ours = next((a for a in approaches if isinstance(a, Ours) and not a.broken), None)
         built = variants.build_variants(ours, seed=wl.name == "seed") if ours else ()
         results.variant_builds += built
@@ -186,6 +199,7 @@ class Results:
     import_times: list[importtime.ImportTime] = field(default_factory=list)
     init_times: list[inittime.InitTimes] = field(default_factory=list)
     scientific: tuple[scientific.ScientificBuild, ...] = ()
+    physical_limits: list[limits.Limit] = field(default_factory=list)
 
 
 def ours_plot_zips(
@@ -291,6 +305,21 @@ def results_markdown(
             + report.size_table(measurements, names, results.variant_builds),
             "## Pants processes (last run, `--stats-log`)\n\n" + report.process_table(measurements),
         ]
+        if results.physical_limits:
+            sections.append(
+                "## Against the physical limit (cold)\n\n"
+                + (limits.__doc__ or "").strip()
+                + "\n\n"
+                + report.limit_table(measurements, results.physical_limits)
+            )
+        timeline = report.timeline_table(measurements)
+        if timeline:
+            sections.append(
+                "## Where ours' cold build spends its time (last run)\n\n"
+                "From Pants' `Starting:`/`Completed:` lines for each process. `wall`: the time "
+                "at least one process of that kind ran; `busy`: the sum of their run times (2 "
+                "run at once on 2 cores). The kinds' walls overlap.\n\n" + timeline
+            )
     if results.import_times:
         sections.append(
             "## Bytecode: cold `import plot.handler` (seed workload)\n\n"

@@ -79,18 +79,29 @@ def _unnamed(build_text: str) -> str:
 
 def pins_from_lock(text: str, excludes: tuple[str, ...] = ()) -> tuple[str, ...]:
     """`name==version` for every distribution locked for CPython 3.11 on x86_64."""
+    return tuple(
+        sorted(
+            f"{req['project_name']}=={req['version']}"
+            for req in _cp311_x86_64_requirements(text)
+            if req["project_name"] not in excludes
+        )
+    )
+
+
+def artifact_urls(text: str) -> tuple[str, ...]:
+    """The URL of every artifact locked for CPython 3.11 on x86_64: what a build downloads."""
+    return tuple(
+        sorted(a["url"] for req in _cp311_x86_64_requirements(text) for a in req["artifacts"])
+    )
+
+
+def _cp311_x86_64_requirements(text: str) -> list[dict]:
     lock = json.loads(text[text.index("\n{") + 1 :])
     resolves = lock["locked_resolves"]
     chosen = next(
         (r for r in resolves if _is_cp311_x86_64(r.get("platform_tag") or ())), resolves[0]
     )
-    return tuple(
-        sorted(
-            f"{req['project_name']}=={req['version']}"
-            for req in chosen["locked_requirements"]
-            if req["project_name"] not in excludes
-        )
-    )
+    return chosen["locked_requirements"]
 
 
 def _is_cp311_x86_64(tag: list[str]) -> bool:

@@ -7,6 +7,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 _SCRUBBED_PREFIXES = ("PIP_", "UV_", "PEX_")
@@ -22,6 +23,7 @@ class Timed:
     seconds: float
     stdout: str
     stderr: str
+    launched: datetime  # Local time, as Pants' log lines have it.
 
 
 def clean_env(extra: Mapping[str, str] = {}) -> dict[str, str]:
@@ -52,7 +54,7 @@ def run(
     log: Path | None = None,
 ) -> Timed:
     """Runs argv, timing its wall clock; raises CommandFailed with the output's tail."""
-    start = time.perf_counter()
+    launched, start = datetime.now(), time.perf_counter()
     proc = subprocess.run(
         [str(a) for a in argv], cwd=cwd, env=dict(env), capture_output=True, text=True
     )
@@ -66,7 +68,7 @@ def run(
         output = (proc.stdout + proc.stderr).split("[INFO] Counters:")[0]  # --stats-log
         tail = "\n".join(output.splitlines()[-40:])
         raise CommandFailed(f"`{' '.join(map(str, argv))}` in {cwd} failed:\n{tail}")
-    return Timed(seconds, proc.stdout, proc.stderr)
+    return Timed(seconds, proc.stdout, proc.stderr, launched)
 
 
 def first_line(argv: Sequence[str | os.PathLike[str]], cwd: Path, env: Mapping[str, str]) -> str:

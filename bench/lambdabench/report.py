@@ -10,6 +10,7 @@ from lambdabench import scientific, variants
 from lambdabench.approaches.base import BuildResult
 from lambdabench.importtime import ImportTime
 from lambdabench.inittime import InitTimes
+from lambdabench.limits import Limit
 from lambdabench.scenarios import SCENARIOS, Measurement
 from lambdabench.scientific import ScientificBuild
 from lambdabench.variants import VariantBuild
@@ -123,6 +124,55 @@ def process_table(measurements: Sequence[Measurement]) -> str:
         for m in with_counters
     ]
     return _markdown(head, rows)
+
+
+def limit_table(measurements: Sequence[Measurement], found: Sequence[Limit]) -> str:
+    """Each workload's limit, and each approach's median cold time as a multiple of it."""
+    index = _index(measurements)
+    approaches = _ordered([m.approach for m in measurements if m.scenario == "cold"])
+    head = ["workload", "wheels", "download", "deflate (one core)", "limit (s)"]
+    head += [f"{a} cold (s)" for a in approaches]
+    rows = []
+    for limit in found:
+        row = [
+            limit.workload,
+            str(limit.wheels),
+            f"{limit.downloaded_bytes / 2**20:.1f} MiB in {limit.download_seconds:.2f} s",
+            f"{limit.unpacked_bytes / 2**20:.1f} MiB in {limit.deflate_seconds:.2f} s",
+            f"{limit.seconds:.2f}",
+        ]
+        for approach in approaches:
+            m = index.get((limit.workload, "cold", approach))
+            row.append(f"{m.median:.2f} ({m.median / limit.seconds:.1f}×)" if m and m.runs else "–")
+        rows.append(row)
+    return _markdown(head, rows)
+
+
+def timeline_table(measurements: Sequence[Measurement], scenario: str = "cold") -> str:
+    """Where ours' last `scenario` build spent its time, by kind of process (see `timeline`)."""
+    found = [
+        m
+        for m in measurements
+        if (m.scenario, m.approach) == (scenario, BASELINE) and m.runs and m.last.timeline
+    ]
+    head = ["workload", "kind", "processes", "wall (s)", "busy (s)", "share of wall"]
+    rows = []
+    for m in found:
+        for row in m.last.timeline:
+            share = row.wall / m.last.seconds if m.last.seconds else 0.0
+            processes = str(row.processes) if row.processes else ""
+            rows.append(
+                [
+                    m.workload,
+                    row.kind,
+                    processes,
+                    f"{row.wall:.2f}",
+                    f"{row.busy:.2f}",
+                    f"{share:.0%}",
+                ]
+            )
+        rows.append([m.workload, "**total**", "", f"{m.last.seconds:.2f}", "", ""])
+    return _markdown(head, rows) if rows else ""
 
 
 def import_table(rows: Sequence[ImportTime]) -> str:

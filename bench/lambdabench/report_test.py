@@ -7,8 +7,10 @@ from lambdabench.approaches.base import BuildResult
 from lambdabench.approaches.pants import parse_counters, toml_sections
 from lambdabench.importtime import ImportTime
 from lambdabench.inittime import InitTimes
+from lambdabench.limits import Limit
 from lambdabench.scenarios import Measurement
 from lambdabench.scientific import SETTINGS, Invocation, ScientificBuild
+from lambdabench.timeline import KindTime
 from lambdabench.variants import VariantBuild
 
 APPROACHES = ["ours", "pip"]
@@ -39,6 +41,24 @@ def test_size_and_process_tables() -> None:
         MEASUREMENTS, APPROACHES
     )
     assert "| N=3 | cold | ours | 7 |" in report.process_table(MEASUREMENTS)
+
+
+def test_limit_table_compares_each_cold_median_with_the_limit() -> None:
+    limit = Limit("N=3", 2, 4 * 2**20, 1.5, 12 * 2**20, 2.5)
+    table = report.limit_table(MEASUREMENTS, [limit])
+    assert (
+        "| N=3 | 2 | 4.0 MiB in 1.50 s | 12.0 MiB in 2.50 s | 4.00 | 20.00 (5.0×) | 40.00 (10.0×) |"
+        in table
+    )
+
+
+def test_timeline_table_shows_ours_last_cold_run_by_kind() -> None:
+    rows = (KindTime("Pants start-up", 0, 5.0, 5.0), KindTime("final zip", 3, 1.0, 1.5))
+    measurements = [Measurement("N=3", "cold", "ours", (BuildResult(10.0, (), (), rows),))]
+    table = report.timeline_table(measurements)
+    assert "| N=3 | Pants start-up |  | 5.00 | 5.00 | 50% |" in table
+    assert "| N=3 | final zip | 3 | 1.00 | 1.50 | 10% |" in table
+    assert report.timeline_table(MEASUREMENTS) == ""
 
 
 def test_size_table_puts_ours_variants_after_ours_and_says_why_one_failed() -> None:

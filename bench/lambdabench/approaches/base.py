@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Optional
 
+from lambdabench.timeline import KindTime
 from lambdabench.workload import Workload
 
 PYTHON_VERSION = "3.11"
@@ -41,6 +42,7 @@ class BuildResult:
     seconds: float
     zip_sizes: tuple[int, ...]
     counters: tuple[tuple[str, int], ...] = ()
+    timeline: tuple[KindTime, ...] = ()  # Pants approaches only.
 
 
 @dataclass

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from lambdabench import proc
+from lambdabench import proc, timeline
 from lambdabench.approaches.base import Approach, BuildResult
 from lambdabench.workload import REQUIREMENTS, SRC, copy_tree
 
@@ -123,10 +123,14 @@ class PantsApproach(Approach):
         for step in steps:
             for name, count in parse_counters(step.stderr):
                 totals[name] = totals.get(name, 0) + count
+        package = steps[-1]
         return BuildResult(
             seconds=sum(step.seconds for step in steps),
             zip_sizes=self.zip_sizes(),
             counters=tuple(totals.items()),
+            timeline=timeline.time_by_kind(
+                timeline.spans(package.stderr, package.launched), package.seconds
+            ),
         )
 
     def restore(self) -> None:
