@@ -24,12 +24,12 @@ from lambdabench import (
     workload,
 )
 from lambdabench.approaches.base import Approach, Bench
-from lambdabench.approaches.pants import Builtin, Ours
+from lambdabench.approaches.pants import Builtin, Ours, OursBaseline
 from lambdabench.approaches.recipes import Pip, Uv
 from lambdabench.scenarios import SCENARIOS, Measurement, Plan, run_scenario, scenario
 from lambdabench.variants import VariantBuild
 
-APPROACHES: tuple[type[Approach], ...] = (Ours, Builtin, Pip, Uv)
+APPROACHES: tuple[type[Approach], ...] = (Ours, OursBaseline, Builtin, Pip, Uv)
 PLOT_HANDLER = "plot.handler.handler"
 PLOT_EVENT = '{"values": [1, 3, 2, 4]}'
 INIT_RUNS = 10
@@ -70,8 +70,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--approaches",
         nargs="+",
-        default=[a.name for a in APPROACHES],
+        default=[a.name for a in APPROACHES if a is not OursBaseline],
         choices=[a.name for a in APPROACHES],
+    )
+    parser.add_argument(
+        "--baseline-plugins",
+        type=Path,
+        help="the pants-plugins folder of an earlier commit (e.g. from `git worktree add`): "
+        "adds the approach ours-baseline, ours built with it, for before/after in one run",
     )
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario and approach")
     parser.add_argument(
@@ -98,6 +104,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         args.scientific = False
     if not args.seed and not args.n and not args.scientific:
         parser.error("nothing to build: give --n sizes, --seed or --scientific")
+    if args.baseline_plugins:
+        if not (args.baseline_plugins / "aws_lambda" / "register.py").is_file():
+            parser.error(f"--baseline-plugins {args.baseline_plugins} holds no aws_lambda backend")
+        if OursBaseline.name not in args.approaches:
+            args.approaches.append(OursBaseline.name)
+    elif OursBaseline.name in args.approaches:
+        parser.error(f"the approach {OursBaseline.name} needs --baseline-plugins")
     args.out = args.out or args.repo_root / "bench" / "out"
     return args
 
@@ -141,7 +154,11 @@ def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     cache = args.cache.resolve()
     bench = Bench(
-        args.repo_root.resolve(), cache, args.venv, (args.work or cache / "runs").resolve()
+        args.repo_root.resolve(),
+        cache,
+        args.venv,
+        (args.work or cache / "runs").resolve(),
+        args.baseline_plugins.resolve() if args.baseline_plugins else None,
     )
     plan = Plan(args.runs, args.long_run, args.isolate, args.recipe_full_max)
     start = time.perf_counter()

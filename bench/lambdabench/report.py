@@ -149,29 +149,28 @@ def limit_table(measurements: Sequence[Measurement], found: Sequence[Limit]) -> 
 
 
 def timeline_table(measurements: Sequence[Measurement], scenario: str = "cold") -> str:
-    """Where ours' last `scenario` build spent its time, by kind of process (see `timeline`)."""
+    """Where ours' (and ours-baseline's) last `scenario` build spent its time, by kind of
+    process (see `timeline`): one row per kind, `wall / busy (processes)` per approach."""
     found = [
         m
         for m in measurements
-        if (m.scenario, m.approach) == (scenario, BASELINE) and m.runs and m.last.timeline
+        if m.scenario == scenario and m.approach.startswith(BASELINE) and m.last.timeline
     ]
-    head = ["workload", "kind", "processes", "wall (s)", "busy (s)", "share of wall"]
+    approaches = sorted({m.approach for m in found}, reverse=True)  # ours-baseline, then ours
+    head = ["workload", "kind", *(f"{a}: wall / busy (s)" for a in approaches)]
     rows = []
-    for m in found:
-        for row in m.last.timeline:
-            share = row.wall / m.last.seconds if m.last.seconds else 0.0
-            processes = str(row.processes) if row.processes else ""
-            rows.append(
-                [
-                    m.workload,
-                    row.kind,
-                    processes,
-                    f"{row.wall:.2f}",
-                    f"{row.busy:.2f}",
-                    f"{share:.0%}",
-                ]
-            )
-        rows.append([m.workload, "**total**", "", f"{m.last.seconds:.2f}", "", ""])
+    for workload in _ordered([m.workload for m in found]):
+        by_approach = {m.approach: m.last for m in found if m.workload == workload}
+        kinds = _ordered([row.kind for a in approaches for row in by_approach[a].timeline])
+        for kind in kinds:
+            cells = []
+            for approach in approaches:
+                row = next((r for r in by_approach[approach].timeline if r.kind == kind), None)
+                processes = f" ({row.processes})" if row and row.processes else ""
+                cells.append(f"{row.wall:.2f} / {row.busy:.2f}{processes}" if row else "–")
+            rows.append([workload, kind, *cells])
+        totals = [f"**{by_approach[a].seconds:.2f}**" for a in approaches]
+        rows.append([workload, "**total**", *totals])
     return _markdown(head, rows) if rows else ""
 
 

@@ -53,11 +53,18 @@ def test_limit_table_compares_each_cold_median_with_the_limit() -> None:
 
 
 def test_timeline_table_shows_ours_last_cold_run_by_kind() -> None:
-    rows = (KindTime("Pants start-up", 0, 5.0, 5.0), KindTime("final zip", 3, 1.0, 1.5))
-    measurements = [Measurement("N=3", "cold", "ours", (BuildResult(10.0, (), (), rows),))]
+    ours = (KindTime("Pants start-up", 0, 5.0, 5.0), KindTime("final zip", 3, 1.0, 1.5))
+    before = (KindTime("Pants start-up", 0, 6.0, 6.0), KindTime("pex3 venv create", 1, 4.0, 4.0))
+    measurements = [
+        Measurement("N=3", "cold", "ours", (BuildResult(10.0, (), (), ours),)),
+        Measurement("N=3", "cold", "ours-baseline", (BuildResult(20.0, (), (), before),)),
+    ]
     table = report.timeline_table(measurements)
-    assert "| N=3 | Pants start-up |  | 5.00 | 5.00 | 50% |" in table
-    assert "| N=3 | final zip | 3 | 1.00 | 1.50 | 10% |" in table
+    assert "| workload | kind | ours-baseline: wall / busy (s) | ours: wall / busy (s) |" in table
+    assert "| N=3 | Pants start-up | 6.00 / 6.00 | 5.00 / 5.00 |" in table
+    assert "| N=3 | pex3 venv create | 4.00 / 4.00 (1) | – |" in table
+    assert "| N=3 | final zip | – | 1.00 / 1.50 (3) |" in table
+    assert "| N=3 | **total** | **20.00** | **10.00** |" in table
     assert report.timeline_table(MEASUREMENTS) == ""
 
 

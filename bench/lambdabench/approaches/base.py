@@ -22,6 +22,8 @@ class Bench:
     venv: Path
     # Copies of the workloads, one per approach (default: <cache>/runs).
     work: Path
+    # The `pants-plugins` folder of an earlier commit, for the `ours-baseline` approach.
+    baseline_plugins: Optional[Path] = None
 
     @property
     def venv_python(self) -> Path:

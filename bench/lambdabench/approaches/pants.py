@@ -60,7 +60,7 @@ class PantsApproach(Approach):
 
     def configure(self) -> None:
         for name in ("pants", "build-support", *self.extra_dirs()):
-            source = self.bench.repo_root / name
+            source = self.source_of(name)
             if source.is_dir():
                 copy_tree(source, self.repo / name)
             else:
@@ -75,6 +75,10 @@ class PantsApproach(Approach):
 
     def extra_dirs(self) -> tuple[str, ...]:
         return ()
+
+    def source_of(self, name: str) -> Path:
+        """Where the copy's `name` (a file or folder of the checkout) comes from."""
+        return self.bench.repo_root / name
 
     def pants_toml(self) -> str:
         raise NotImplementedError
@@ -235,6 +239,18 @@ class Ours(PantsApproach):
 
     def lock_source(self) -> Path:
         return self.locks.ours
+
+
+@dataclass
+class OursBaseline(Ours):
+    """Ours with the backend of an earlier commit (`--baseline-plugins`), for before/after."""
+
+    name: ClassVar[str] = "ours-baseline"
+
+    def source_of(self, name: str) -> Path:
+        if name == "pants-plugins" and self.bench.baseline_plugins:
+            return self.bench.baseline_plugins
+        return super().source_of(name)
 
 
 @dataclass
