@@ -158,10 +158,11 @@ fi
 # Pants 2.17 starts a process locally at the same time as it asks the remote cache
 # (Process.remote_cache_speculation_delay_millis defaults to 0) and cancels the local run when
 # the cache answers with a hit. So every process that started locally must have been canceled,
-# except interpreter discovery (`Find interpreter for constraints: ...`, for the zip writer's
-# interpreter): its cache scope is PER_RESTART_SUCCESSFUL, so Pants never caches it, locally or
-# remotely, because its answer is a path on this machine.
-started="$(local_processes "${log_b}" | grep -v '^Find interpreter for constraints: ' | LC_ALL=C sort || true)"
+# except interpreter discovery (`Find interpreter for constraints: ...` and `Find CPython X.Y
+# ...`, for the zip writer's interpreter): its cache scope is PER_RESTART_SUCCESSFUL, so Pants
+# never caches it, locally or remotely, because its answer is a path on this machine.
+started="$(local_processes "${log_b}" | grep -v -e '^Find interpreter for constraints: ' \
+  -e '^Find CPython ' | LC_ALL=C sort || true)"
 canceled="$(sed -n 's/.* \[INFO\] Canceled: //p' "${log_b}" | LC_ALL=C sort)"
 completed_locally="$(LC_ALL=C comm -23 <(echo "${started}") <(echo "${canceled}") | sed '/^$/d')"
 if [[ -n "${completed_locally}" ]]; then

@@ -173,8 +173,8 @@ def hash_mismatches(stderr: str) -> tuple[HashMismatch, ...]:
 
 
 @dataclass(frozen=True)
-class SdistArtifact:
-    """A locked sdist that a platform has no wheel for, so its wheel is built on this host."""
+class LockedArtifact:
+    """A locked wheel or sdist, pinned by its URL and hash."""
 
     project: str
     version: str
@@ -195,7 +195,38 @@ class SdistArtifact:
         return f"{self.project} {self.version} ({self.filename})"
 
 
-def locked_sdists(lock: Mapping[str, Any]) -> dict[str, tuple[SdistArtifact, ...]]:
+def locked_wheels(lock: Mapping[str, Any], platform_tag: str) -> tuple[LockedArtifact, ...] | None:
+    """The wheels a strict lock installs on the platform, one per locked requirement.
+
+    None when the lock does not pin exactly one wheel of each requirement for the platform:
+    a universal lock (which leaves the choice among artifacts to Pex), a platform it has no
+    locked resolve for, or a requirement that only has an sdist there.
+    """
+    if lock.get("style") != "strict" or lock.get("path_mappings"):
+        return None
+    for resolve in lock["locked_resolves"]:
+        if "-".join(resolve.get("platform_tag") or ()) != platform_tag:
+            continue
+        wheels = []
+        for locked in resolve["locked_requirements"]:
+            artifacts = locked["artifacts"]
+            if len(artifacts) != 1 or not artifacts[0]["url"].endswith(".whl"):
+                return None
+            (artifact,) = artifacts
+            wheels.append(
+                LockedArtifact(
+                    locked["project_name"],
+                    locked["version"],
+                    artifact["url"],
+                    artifact["algorithm"],
+                    artifact["hash"],
+                )
+            )
+        return tuple(wheels)
+    return None
+
+
+def locked_sdists(lock: Mapping[str, Any]) -> dict[str, tuple[LockedArtifact, ...]]:
     """For each locked resolve's platform tag, the locked requirements it has no wheel for.
 
     A strict lock lists, for each platform, only the artifacts that platform installs.
@@ -203,7 +234,7 @@ def locked_sdists(lock: Mapping[str, Any]) -> dict[str, tuple[SdistArtifact, ...
     by_platform = {}
     for resolve in lock["locked_resolves"]:
         sdists = tuple(
-            SdistArtifact(
+            LockedArtifact(
                 locked["project_name"],
                 locked["version"],
                 artifacts[0]["url"],
@@ -242,7 +273,7 @@ class NativeSdist:
     resolve that build for it.
     """
 
-    artifact: SdistArtifact
+    artifact: LockedArtifact
     wheel_tags: tuple[str, ...]
     needed_by: tuple[tuple[str, tuple[str, ...]], ...]
 

@@ -7,8 +7,8 @@ import pytest
 from aws_lambda.pex_lock import (
     HashMismatch,
     InvalidLockfileError,
+    LockedArtifact,
     NativeSdist,
-    SdistArtifact,
     UnlockableRequirement,
     describe_lock_failure,
     describe_native_sdists,
@@ -18,6 +18,7 @@ from aws_lambda.pex_lock import (
     locked_platform_tags,
     locked_sdists,
     locked_versions,
+    locked_wheels,
     newest_artifacts_summary,
     read_lock,
     split_lines,
@@ -181,17 +182,66 @@ def artifact(filename: str) -> dict:
     return {"url": f"https://files.example/{filename}", "algorithm": "sha256", "hash": "ab12"}
 
 
-CRCMOD = SdistArtifact("crcmod", "1.7", "https://files.example/crcmod-1.7.tar.gz", "sha256", "ab12")
+CRCMOD = LockedArtifact(
+    "crcmod", "1.7", "https://files.example/crcmod-1.7.tar.gz", "sha256", "ab12"
+)
+
+
+def requirement(name: str, version: str, *filenames: str) -> dict:
+    return {
+        "project_name": name,
+        "version": version,
+        "artifacts": [artifact(filename) for filename in filenames],
+    }
+
+
+def strict_lock(*resolves: tuple[str, list[dict]]) -> dict:
+    return {
+        "style": "strict",
+        "locked_resolves": [
+            {"platform_tag": tag.split("-"), "locked_requirements": requirements}
+            for tag, requirements in resolves
+        ],
+    }
+
+
+X86_311 = "cp311-cp311-manylinux_2_26_x86_64"
+SIX = requirement("six", "1.17.0", "six-1.17.0-py2.py3-none-any.whl")
+
+
+def test_locked_wheels_of_a_platform_are_its_resolve_s_only_artifacts() -> None:
+    lock = strict_lock(
+        (X86_311, [SIX]), ("cp312-cp312-manylinux_2_34_aarch64", [requirement("a", "1", "a.whl")])
+    )
+    (six,) = locked_wheels(lock, X86_311) or ()
+    assert (six.project, six.filename, six.hash) == (
+        "six",
+        "six-1.17.0-py2.py3-none-any.whl",
+        "ab12",
+    )
+
+
+@pytest.mark.parametrize(
+    "lock",
+    [
+        pytest.param(strict_lock(("cp312-cp312-manylinux_2_34_aarch64", [SIX])), id="no-resolve"),
+        pytest.param(
+            strict_lock((X86_311, [SIX, requirement("crcmod", "1.7", "crcmod-1.7.tar.gz")])),
+            id="an-sdist",
+        ),
+        pytest.param(
+            strict_lock((X86_311, [requirement("six", "1.17.0", "six-a.whl", "six-b.whl")])),
+            id="a-choice",
+        ),
+        pytest.param({**strict_lock((X86_311, [SIX])), "style": "universal"}, id="universal"),
+        pytest.param({**strict_lock((X86_311, [SIX])), "path_mappings": [{"name": "WHEELS"}]}),
+    ],
+)
+def test_locked_wheels_leave_to_pex_what_it_must_choose_or_build(lock: dict) -> None:
+    assert locked_wheels(lock, X86_311) is None
 
 
 def test_locked_sdists_are_the_requirements_a_platform_has_no_wheel_for() -> None:
-    def requirement(name: str, version: str, *filenames: str) -> dict:
-        return {
-            "project_name": name,
-            "version": version,
-            "artifacts": [artifact(filename) for filename in filenames],
-        }
-
     lock = {
         "locked_resolves": [
             {

@@ -1,9 +1,9 @@
 """Lock and package in a fresh repository, with `HOME` an empty folder that Pex processes see.
 
-Every Pex process the backend runs keeps its caches in Pants' named caches. What may appear
-under `HOME` is what Pants' own interpreter discovery (`Find interpreter for constraints`)
-leaves there, which the backend does not configure: Pex's interpreter identities and its
-extracted vendored code.
+Every Pex process the backend runs keeps its caches in Pants' named caches, and the wheels
+that `package` downloads itself go to Pants' store. What may appear under `HOME` is what
+Pants' own interpreter discovery (`Find interpreter for constraints`) leaves there, which the
+backend does not configure: Pex's interpreter identities and its extracted vendored code.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def test_pex_caches_stay_in_pants_named_caches(tmp_path: Path) -> None:
     assert (repo / "dist/src.greet/greet.zip").is_file()
     pex_root = caches / "named" / "pex_root"
     assert {"downloads", "pip", "dbs"} <= {path.name for path in pex_root.iterdir()}
-    assert list(pex_root.glob("downloads/*/*/msgspec-*.whl")), "the wheels Pex downloaded"
+    # `package` fetches each locked wheel itself, into Pants' store: none lands in `HOME`.
+    assert not list(home.rglob("msgspec*")), "a wheel outside Pants' caches"
     cached = home / ".cache"
     written = {path.name for path in (cached / "pex").iterdir()} if cached.exists() else set()
     assert written <= FROM_PANTS_INTERPRETER_DISCOVERY

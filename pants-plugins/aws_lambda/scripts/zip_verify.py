@@ -123,11 +123,15 @@ class Problem:
         }
 
 
-def verify(source: StrPath, platform: RuntimePlatform, prefix: str = "") -> list[Problem]:
+def verify(
+    source: StrPath, platform: RuntimePlatform, prefix: str = "", check_records: bool = True
+) -> list[Problem]:
     """Problems of a Lambda zip file, or of a directory holding an unzipped one.
 
     `prefix` is the folder that Lambda puts on `sys.path`: "" for a function, "python/" for a
     layer. Native files are checked wherever they are; distribution files only under `prefix`.
+    Without `check_records`, files are not hashed against their RECORD rows: in the zip of one
+    distribution, written from its own install, nothing can have replaced them.
     """
     with _load(source, prefix) as contents:
         problems = [
@@ -135,7 +139,7 @@ def verify(source: StrPath, platform: RuntimePlatform, prefix: str = "") -> list
             *_mode_problems(contents),
             *_native_problems(contents, platform),
             *_distribution_collisions(contents),
-            *_replaced_file_problems(contents),
+            *(_replaced_file_problems(contents) if check_records else ()),
         ]
     return sorted(
         problems, key=lambda problem: (problem.path, list(ProblemKind).index(problem.kind))
@@ -437,6 +441,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--machine", required=True, help="x86_64 or aarch64.")
     parser.add_argument("--prefix", default="", help="Folder on sys.path, e.g. python/.")
     parser.add_argument("--json", action="store_true", help="Print the problems as JSON.")
+    parser.add_argument(
+        "--no-record-check",
+        dest="check_records",
+        action="store_false",
+        help="Do not hash files against their RECORD (for the zip of one distribution).",
+    )
     parser.add_argument("inputs", nargs="+", metavar="ZIP_OR_DIR")
     args = parser.parse_args(argv)
     try:
@@ -447,7 +457,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     problems = []
     for source in args.inputs:
         try:
-            problems.extend(verify(source, platform, args.prefix))
+            problems.extend(verify(source, platform, args.prefix, args.check_records))
         except (OSError, zipfile.BadZipFile, UnreadableTreeError) as error:
             print(f"zip_verify: error: cannot read {source}: {error}", file=sys.stderr)
             return 2

@@ -286,6 +286,14 @@ def test_first_party_file_replacing_a_distribution_file(tmp_path: Path) -> None:
     )
 
 
+def test_no_record_check_leaves_the_hashes_alone(tmp_path: Path) -> None:
+    pyyaml = record("PyYAML-6.0.2", {"yaml/__init__.py": b"# PyYAML\n"})
+    merged = write_zip(tmp_path / "f.zip", {**pyyaml, "yaml/__init__.py": b"# replaced\n"})
+    assert verify(merged, PY311_X86_64, check_records=False) == []
+    assert main([*PY311_X86_64.cli_args(), "--no-record-check", str(merged)]) == 0
+    assert main([*PY311_X86_64.cli_args(), str(merged)]) == 1
+
+
 def write_tree(root: Path, files: dict[str, bytes]) -> Path:
     for path, data in files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)

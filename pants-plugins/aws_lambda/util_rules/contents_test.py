@@ -130,7 +130,7 @@ def test_an_edited_artifact_hash_names_the_artifact_and_the_fix(rule_runner: Rul
         LambdaDependenciesError,
         contains=(
             "The lockfile lambdas.lock of the resolve `python-default` does not match what the "
-            f"index serves: six 1.16 (six-1.16.0-py2.py3-none-any.whl) is pinned to sha256 "
+            f"index serves: six 1.16.0 (six-1.16.0-py2.py3-none-any.whl) is pinned to sha256 "
             f"{pinned[:-4]}beef, but the file downloaded hashes to {pinned}."
         ),
     ):

@@ -1,10 +1,14 @@
 """Install the third-party distributions Lambda targets take from, once per resolve and platform.
 
-A resolve's whole lockfile is resolved and installed flat once per platform, for every Lambda
-target of that platform, and split into one digest per distribution by its `.dist-info/RECORD`.
-So an edit to first-party code never reinstalls anything, and a distribution shared by many
-targets is zipped once (see `zips`). Without `[python].enable_resolves` there is no lockfile, and
-each target's own requirements are installed instead, from wheels only.
+Where a resolve's strict lockfile pins one wheel of each requirement for a platform (as the
+locks `generate-lockfiles` writes for Lambda do), each wheel is downloaded, checked against its
+hash and unpacked into a tree of its own, by a cached process keyed by the wheel's URL and hash
+alone: a pure-Python wheel that five platforms lock is fetched once. Otherwise the whole
+lockfile is resolved by Pex once per platform, installed flat, and split into one digest per
+distribution by its `.dist-info/RECORD`. Either way an edit to first-party code never
+reinstalls anything, and a distribution shared by many targets is zipped once (see `zips`).
+Without `[python].enable_resolves` there is no lockfile, and each target's own requirements
+are installed instead, from wheels only.
 
 A locked requirement that has only an sdist for a platform is built into a wheel on this host,
 once, by a cached process keyed by the sdist's URL and hash; Pex, resolving the lockfile, then
@@ -14,6 +18,7 @@ here is linked against this host, not Lambda.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +38,8 @@ from pants.backend.python.util_rules.pex_requirements import (
     ResolvePexConfig,
     ResolvePexConfigRequest,
 )
+from pants.core.util_rules.adhoc_binaries import PythonBuildStandaloneBinary
+from pants.core.util_rules.subprocess_environment import SubprocessEnvironmentVars
 from pants.engine.addresses import Address
 from pants.engine.fs import (
     CreateDigest,
@@ -48,31 +55,42 @@ from pants.engine.fs import (
 )
 from pants.engine.process import (
     FallibleProcessResult,
+    Process,
     ProcessExecutionFailure,
     ProcessResult,
 )
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.option.global_options import GlobalOptions, ca_certs_path_to_file_content
 from pants.util.docutil import bin_name
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from aws_lambda.distributions import Distribution, read_distributions
 from aws_lambda.pex_lock import (
+    LockedArtifact,
     NativeSdist,
-    SdistArtifact,
     describe_native_sdists,
     hash_mismatches,
     is_pure_python,
     locked_sdists,
+    locked_wheels,
     read_lock,
     wheel_tags,
 )
+from aws_lambda.scripts.wheel_install import (
+    DOWNLOAD_FAILED_EXIT_CODE,
+    HASH_MISMATCH_EXIT_CODE,
+    INVALID_WHEEL_EXIT_CODE,
+)
+from aws_lambda.util_rules import scripts
 from aws_lambda.util_rules.platform import TargetPlatform, restore_or_regenerate
+from aws_lambda.util_rules.scripts import REMOTE_CACHE_FIRST_MILLIS, LambdaScripts
 
 # Without a lockfile no sdist is pinned to a hash: wheels only.
 _UNLOCKED_PEX_ARGS = ("--no-build",)
 _DEPENDENCIES_DIR = "lambda-dependencies"
 _BUILT_PEX = "built.pex"
+_WHEEL_TREE = "installed"
 
 
 class LambdaDependenciesError(Exception):
@@ -134,7 +152,7 @@ class _InstalledTree:
 
 @dataclass(frozen=True)
 class BuildSdistRequest:
-    artifact: SdistArtifact
+    artifact: LockedArtifact
     resolve: str
 
 
@@ -142,7 +160,7 @@ class BuildSdistRequest:
 class BuiltSdist:
     """The tags of the wheel that an sdist builds into on this host."""
 
-    artifact: SdistArtifact
+    artifact: LockedArtifact
     wheel_tags: tuple[str, ...]
 
     @property
@@ -193,30 +211,138 @@ async def build_sdist(request: BuildSdistRequest, pex_env: PexEnvironment) -> Bu
 
 
 @dataclass(frozen=True)
-class _LockedSdistsRequest:
+class _LockedArtifactsRequest:
     resolve: str
     platform_tag: str
 
 
 @dataclass(frozen=True)
-class _LockedSdists:
-    sdists: tuple[SdistArtifact, ...]
+class _LockedArtifacts:
+    """What a platform's locked resolve takes: every wheel if it pins one of each requirement
+    (else None, and Pex resolves the lock), and its sdists, every sdist of the lock if it has no
+    resolve for the platform."""
+
+    wheels: Optional[tuple[LockedArtifact, ...]]
+    sdists: tuple[LockedArtifact, ...]
 
 
 @rule
-async def read_locked_sdists(
-    request: _LockedSdistsRequest, python_setup: PythonSetup
-) -> _LockedSdists:
-    """The sdists a platform's locked resolve takes; every sdist if the lock has no such resolve.
-
-    Read once per resolve and platform, however many lambdas use them.
-    """
+async def read_locked_artifacts(
+    request: _LockedArtifactsRequest, python_setup: PythonSetup
+) -> _LockedArtifacts:
+    """Read once per resolve and platform, however many lambdas use them."""
     contents = await Get(DigestContents, PathGlobs([python_setup.resolves[request.resolve]]))
-    by_platform = locked_sdists(read_lock(contents[0].content.decode())) if contents else {}
+    if not contents:
+        return _LockedArtifacts(None, ())
+    lock = read_lock(contents[0].content.decode())
+    by_platform = locked_sdists(lock)
     if request.platform_tag in by_platform:
-        return _LockedSdists(by_platform[request.platform_tag])
-    every_sdist = {sdist for sdists in by_platform.values() for sdist in sdists}
-    return _LockedSdists(tuple(sorted(every_sdist, key=str)))
+        sdists = by_platform[request.platform_tag]
+    else:
+        sdists = tuple(sorted({s for sdists in by_platform.values() for s in sdists}, key=str))
+    return _LockedArtifacts(locked_wheels(lock, request.platform_tag), sdists)
+
+
+@dataclass(frozen=True)
+class InstallWheelRequest:
+    """Install one locked wheel into a tree of its own; `resolve` only names it in errors."""
+
+    wheel: LockedArtifact
+    resolve: str
+
+
+@rule(desc="Install a locked wheel", level=LogLevel.DEBUG)
+async def install_wheel(
+    request: InstallWheelRequest,
+    lambda_scripts: LambdaScripts,
+    python: PythonBuildStandaloneBinary,
+    subprocess_env: SubprocessEnvironmentVars,
+    global_options: GlobalOptions,
+    python_setup: PythonSetup,
+) -> InstalledDistribution:
+    # Pants' own interpreter for rule scripts: no interpreter discovery before the download.
+    wheel = request.wheel
+    env = dict(subprocess_env.vars)
+    input_digests = [lambda_scripts.digest]
+    if global_options.ca_certs_path:
+        certs = ca_certs_path_to_file_content(global_options.ca_certs_path)
+        input_digests.append(await Get(Digest, CreateDigest([certs])))
+        env["SSL_CERT_FILE"] = certs.path
+    input_digest = await Get(Digest, MergeDigests(input_digests))
+    process = Process(
+        argv=LambdaScripts.argv(
+            python,
+            "wheel_install",
+            f"--url={wheel.url}",
+            f"--algorithm={wheel.algorithm}",
+            f"--hash={wheel.hash}",
+            f"--dest={_WHEEL_TREE}",
+        ),
+        input_digest=input_digest,
+        output_directories=(_WHEEL_TREE,),
+        env=env,
+        append_only_caches=python.APPEND_ONLY_CACHES,
+        description=f"Downloading and unpacking {wheel.filename}",
+        remote_cache_speculation_delay_millis=REMOTE_CACHE_FIRST_MILLIS,
+    )
+    result = await Get(FallibleProcessResult, Process, process)
+    if result.exit_code != 0:
+        lockfile = python_setup.resolves[request.resolve]
+        raise LambdaDependenciesError(
+            _explain_wheel_failure(
+                request,
+                lockfile,
+                result.exit_code,
+                result.stdout.decode(errors="replace"),
+                result.stderr.decode(errors="replace"),
+            )
+        )
+    tree = await Get(Digest, RemovePrefix(result.output_digest, _WHEEL_TREE))
+    (distribution,) = (
+        await Get(InstalledDistributions, _InstalledTree(tree, str(wheel)))
+    ).distributions
+    return distribution
+
+
+def _explain_wheel_failure(
+    request: InstallWheelRequest, lockfile: str, exit_code: int, stdout: str, stderr: str
+) -> str:
+    wheel, resolve = request.wheel, request.resolve
+    said = stdout.strip()
+    if exit_code == HASH_MISMATCH_EXIT_CODE:
+        hashes = json.loads(said)
+        mismatch = (
+            f"{wheel} is pinned to {wheel.algorithm} {hashes['expected']}, but the file "
+            f"downloaded hashes to {hashes['actual']}"
+        )
+        return _lock_mismatch_message(lockfile, resolve, mismatch)
+    if exit_code == DOWNLOAD_FAILED_EXIT_CODE:
+        return softwrap(
+            f"""
+            Downloading {wheel}, which the lockfile {lockfile} of the resolve `{resolve}`
+            pins, failed:
+            {said}. Check that this machine reaches that URL; a proxy must be passed to Pants'
+            processes with `[subprocess-environment].env_vars` (e.g. `HTTPS_PROXY`), and a
+            private CA with `[GLOBAL].ca_certs_path`.
+            """
+        )
+    if exit_code == INVALID_WHEEL_EXIT_CODE:
+        return softwrap(
+            f"""
+            The lockfile {lockfile} of the resolve `{resolve}` pins {wheel}, which cannot be
+            installed: {said}. Pin another version of {wheel.project}, and report the wheel to
+            its maintainers.
+            """
+        )
+    return (
+        softwrap(
+            f"""
+        Installing {wheel} for the resolve `{resolve}` failed with exit code {exit_code}:
+        """
+        )
+        + "\n\n"
+        + (stderr + said).strip()
+    )
 
 
 @rule
@@ -224,11 +350,19 @@ async def install_lambda_distributions(
     request: InstallLambdaDistributionsRequest, python_setup: PythonSetup
 ) -> InstalledDistributions:
     if python_setup.enable_resolves:
-        # Before Pex builds them: a lockfile made elsewhere may hold sdists with native code.
         platform = request.target_platform.platform
         locked = await Get(
-            _LockedSdists, _LockedSdistsRequest(request.resolve, platform.most_specific_tag)
+            _LockedArtifacts, _LockedArtifactsRequest(request.resolve, platform.most_specific_tag)
         )
+        if locked.wheels is not None:
+            installed = await MultiGet(
+                Get(InstalledDistribution, InstallWheelRequest(wheel, request.resolve))
+                for wheel in locked.wheels
+            )
+            return InstalledDistributions(
+                tuple(sorted(installed, key=lambda i: i.distribution.key))
+            )
+        # Before Pex builds them: a lockfile made elsewhere may hold sdists with native code.
         built = await MultiGet(
             Get(BuiltSdist, BuildSdistRequest(sdist, request.resolve)) for sdist in locked.sdists
         )
@@ -382,13 +516,7 @@ def _explain_resolve_failure(
             f"but the file downloaded hashes to {m.actual}"
             for m in mismatches
         )
-        return softwrap(
-            f"""
-            The lockfile {lockfile} of the resolve `{resolve}` does not match what the index
-            serves: {artifacts}. The lockfile was edited, or the index serves another file
-            under that name. {fix}
-            """
-        )
+        return _lock_mismatch_message(lockfile, resolve, artifacts)
     if not stderr.strip() and not failure.stdout.strip():
         return softwrap(
             f"""
@@ -398,6 +526,16 @@ def _explain_resolve_failure(
             """
         )
     return None
+
+
+def _lock_mismatch_message(lockfile: str, resolve: str, mismatches: str) -> str:
+    return softwrap(
+        f"""
+        The lockfile {lockfile} of the resolve `{resolve}` does not match what the index
+        serves: {mismatches}. The lockfile was edited, or the index serves another file under
+        that name. {restore_or_regenerate(lockfile, resolve)}
+        """
+    )
 
 
 def _files_by_distribution(
@@ -430,4 +568,4 @@ def _files_by_distribution(
 
 
 def rules():
-    return (*collect_rules(), *pex_cli.rules(), *pex_from_targets.rules())
+    return (*collect_rules(), *pex_cli.rules(), *pex_from_targets.rules(), *scripts.rules())

@@ -6,6 +6,7 @@ constraints and against the platforms its resolve's lockfile was generated for.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Optional
 
@@ -14,14 +15,16 @@ from pants.backend.python.target_types import PythonResolveField
 from pants.backend.python.util_rules import pex_from_targets
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.pex import CompletePlatforms
-from pants.backend.python.util_rules.pex_environment import PythonExecutable
+from pants.backend.python.util_rules.pex_environment import PexEnvironment, PythonExecutable
 from pants.backend.python.util_rules.pex_from_targets import InterpreterConstraintsRequest
+from pants.core.util_rules.adhoc_binaries import PythonBuildStandaloneBinary
 from pants.engine.addresses import Address, UnparsedAddressInputs
 from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent, PathGlobs
-from pants.engine.process import ProcessExecutionFailure
+from pants.engine.process import Process, ProcessCacheScope, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import InvalidFieldException
 from pants.util.docutil import bin_name
+from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from aws_lambda.pex_lock import InvalidLockfileError, locked_platform_tags, read_lock
@@ -70,22 +73,70 @@ class RuntimeInterpreterRequest:
     alternative: str = ""
 
 
+# Prints "<implementation> <major.minor> <real path>" of the first `python<version>` in the
+# folders given, in order, that runs (a pyenv shim of a version that is not selected does not).
+_FIND_PYTHON = """\
+import os, subprocess, sys
+version, folders = sys.argv[1], sys.argv[2:]
+identify = (
+    "import os, sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2], "
+    "os.path.realpath(sys.executable))"
+)
+for folder in folders:
+    candidate = os.path.join(folder, "python" + version)
+    if os.access(candidate, os.X_OK):
+        found = subprocess.run([candidate, "-I", "-c", identify], capture_output=True, text=True)
+        if found.returncode == 0 and found.stdout.split(" ")[:2] == ["cpython", version]:
+            print(found.stdout.strip())
+            break
+"""
+
+
 @rule
-async def find_runtime_interpreter(request: RuntimeInterpreterRequest) -> PythonExecutable:
+async def find_runtime_interpreter(
+    request: RuntimeInterpreterRequest, pex_env: PexEnvironment, python: PythonBuildStandaloneBinary
+) -> PythonExecutable:
+    """The first `pythonX.Y` on `[python-bootstrap].search_path` that is CPython X.Y.
+
+    One process under Pants' own interpreter for rule scripts, which runs the candidates until
+    one is right, instead of Pex's discovery, which identifies every interpreter on the search
+    path and, with a cold Pex cache, first unpacks Pex itself: the zips wait for this
+    interpreter, so it is on every cold build's critical path. Like Pants' discovery, it runs
+    once per Pants run, as its answer is a path on this machine.
+    """
     version = "{}.{}".format(*request.python_version)
-    try:
-        return await Get(PythonExecutable, InterpreterConstraints([f"CPython=={version}.*"]))
-    except ProcessExecutionFailure as e:
-        raise RuntimeInterpreterNotFoundError(
-            softwrap(
-                f"""
-                {request.need} a CPython {version} on this machine, and none was found on
-                `[python-bootstrap].search_path` (`{bin_name()} help-advanced python-bootstrap`
-                says where it looks). Install one (e.g. `pyenv install {version}`)
-                {request.alternative}. Another version is never used instead.
-                """
-            )
-        ) from e
+    result = await Get(
+        ProcessResult,
+        Process(
+            argv=(
+                python.path,
+                "-I",
+                "-c",
+                _FIND_PYTHON,
+                version,
+                *pex_env.interpreter_search_paths,
+            ),
+            append_only_caches=python.APPEND_ONLY_CACHES,
+            description=f"Find CPython {version} on [python-bootstrap].search_path",
+            level=LogLevel.DEBUG,
+            cache_scope=ProcessCacheScope.PER_RESTART_SUCCESSFUL,
+        ),
+    )
+    for line in result.stdout.decode(errors="replace").splitlines():
+        implementation, found_version, path = (line.split(" ", 2) + ["", ""])[:3]
+        if (implementation, found_version) == ("cpython", version) and path.startswith("/"):
+            fingerprint = hashlib.sha256(line.encode()).hexdigest()
+            return PythonExecutable(path, fingerprint)
+    raise RuntimeInterpreterNotFoundError(
+        softwrap(
+            f"""
+            {request.need} a CPython {version} on this machine, and none was found on
+            `[python-bootstrap].search_path` (`{bin_name()} help-advanced python-bootstrap`
+            says where it looks). Install one (e.g. `pyenv install {version}`)
+            {request.alternative}. Another version is never used instead.
+            """
+        )
+    )
 
 
 @dataclass(frozen=True)

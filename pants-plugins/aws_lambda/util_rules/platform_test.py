@@ -25,6 +25,8 @@ def rule_runner(tmp_path: Path) -> RuleRunner:
     only_311 = tmp_path / "bin"
     only_311.mkdir()
     (only_311 / "python3.11").symlink_to(pythons[-1])
+    # Named for another version: never taken for it.
+    (only_311 / "python3.12").symlink_to(pythons[-1])
     rule_runner = RuleRunner(
         rules=[
             *platform.rules(),
@@ -39,7 +41,7 @@ def test_runtime_interpreter_is_exactly_the_runtime_version(rule_runner: RuleRun
     python = rule_runner.request(
         PythonExecutable, [RuntimeInterpreterRequest((3, 11), need="src:fn needs")]
     )
-    assert "/3.11." in python.path
+    assert "/3.11." in python.path  # The real path, not the search path's symlink.
 
     with engine_error(
         RuntimeInterpreterNotFoundError,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pants.backend.python.util_rules.pex_environment import PythonExecutable
+from pants.core.util_rules.adhoc_binaries import PythonBuildStandaloneBinary
 from pants.engine.fs import CreateDigest, Digest, FileContent
 from pants.engine.rules import Get, collect_rules, rule
 from pants.util.resources import read_resource
@@ -18,9 +19,15 @@ _MODULES = (
     "shared.py",
     "slim.py",
     "source_check.py",
+    "wheel_install.py",
     "zip_verify.py",
     "zip_writer.py",
 )
+
+# With a remote cache, our processes wait this long for its answer before starting locally (a
+# miss ends the wait at once): many are quicker than a hit's fetch of their outputs, and a
+# local run that wins that race is work the cache was there to save.
+REMOTE_CACHE_FIRST_MILLIS = 10_000
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,9 @@ class LambdaScripts:
     digest: Digest
 
     @staticmethod
-    def argv(python: PythonExecutable, module: str, *args: str) -> tuple[str, ...]:
+    def argv(
+        python: PythonExecutable | PythonBuildStandaloneBinary, module: str, *args: str
+    ) -> tuple[str, ...]:
         """Run `aws_lambda.scripts.<module>` from the sandbox root, with nothing but the stdlib."""
         # `-I` would leave the sandbox off `sys.path`, and `-m` needs it.
         return (python.path, "-E", "-s", "-B", "-m", f"aws_lambda.scripts.{module}", *args)

@@ -13,7 +13,7 @@ from pants.engine.rules import Get, collect_rules, rule
 from aws_lambda.runtimes import LambdaPlatform
 from aws_lambda.scripts.zip_verify import RuntimePlatform
 from aws_lambda.util_rules import scripts
-from aws_lambda.util_rules.scripts import LambdaScripts
+from aws_lambda.util_rules.scripts import REMOTE_CACHE_FIRST_MILLIS, LambdaScripts
 
 
 class LambdaZipVerificationError(Exception):
@@ -25,6 +25,7 @@ class VerifyLambdaZipRequest:
     """Verify the zip `zip_path` in `digest` of `subject`, whose importable root is `prefix`.
 
     Any CPython >= 3.9 runs the stdlib-only verifier: `python` is the one that wrote the zip.
+    Without `check_records`, files are not hashed against their RECORD (see `zip_verify`).
     """
 
     subject: str
@@ -33,6 +34,7 @@ class VerifyLambdaZipRequest:
     zip_path: str
     platform: LambdaPlatform
     prefix: str
+    check_records: bool = True
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,13 @@ async def verify_lambda_zip(
                 *RuntimePlatform.of(request.platform).cli_args(),
                 "--prefix",
                 request.prefix,
+                *(() if request.check_records else ("--no-record-check",)),
                 request.zip_path,
             ),
             input_digest=input_digest,
             append_only_caches=python.append_only_caches,
             description=f"Verifying {request.subject} for {request.platform}",
+            remote_cache_speculation_delay_millis=REMOTE_CACHE_FIRST_MILLIS,
         ),
     )
     if result.exit_code not in (0, 1):

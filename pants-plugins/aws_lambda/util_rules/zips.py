@@ -33,7 +33,7 @@ from aws_lambda.scripts.zip_writer import (
 from aws_lambda.util_rules import platform, verify
 from aws_lambda.util_rules.install import InstalledDistribution
 from aws_lambda.util_rules.platform import RuntimeInterpreterRequest
-from aws_lambda.util_rules.scripts import LambdaScripts
+from aws_lambda.util_rules.scripts import REMOTE_CACHE_FIRST_MILLIS, LambdaScripts
 from aws_lambda.util_rules.verify import (
     LambdaZipVerificationError,
     VerifiedLambdaZip,
@@ -186,6 +186,7 @@ async def zip_tree(request: _ZipTreeRequest, lambda_scripts: LambdaScripts) -> L
         output_files=(request.output_file,),
         append_only_caches=python.append_only_caches,
         description=request.description,
+        remote_cache_speculation_delay_millis=REMOTE_CACHE_FIRST_MILLIS,
     )
     checked = await Get(FallibleProcessResult, Process, process)
     if checked.exit_code == FIRST_PARTY_PROBLEMS_EXIT_CODE and request.first_party:
@@ -234,6 +235,8 @@ async def build_lambda_zip(request: BuildLambdaZipRequest) -> BuiltLambdaZip:
                 dependency_zip.output_file,
                 request.platform,
                 request.prefix,
+                # One distribution's zip, written from its own install: nothing replaced a file.
+                check_records=False,
             ),
         )
         for dist, dependency_zip in zip(request.dependencies, dependency_zips)
